@@ -1,0 +1,80 @@
+{#- How the customer browses: sessions, views, searches, carts, conversion, recency of visits. -#}
+with
+
+sessions as (
+    select * from {{ ref('int_sessions') }}
+),
+
+events as (
+    select * from {{ ref('int_events__sessionised') }}
+),
+
+as_of as (
+    select * from {{ ref('int_shop__as_of') }}
+),
+
+active_days as (
+    select
+        events.customer_id,
+        count(distinct case
+            when events.occurred_at > {{ dbt.dateadd('day', -30, 'as_of.as_of_at') }}
+                then cast(events.occurred_at as date)
+        end) as active_days_30d,
+        count(distinct case
+            when events.occurred_at > {{ dbt.dateadd('day', -90, 'as_of.as_of_at') }}
+                then cast(events.occurred_at as date)
+        end) as active_days_90d,
+        max(events.occurred_at) as last_visit_at
+    from events
+    cross join as_of
+    group by 1
+),
+
+per_customer as (
+    select
+        customer_id,
+        count(*) as session_count,
+        sum(event_count) as event_count,
+        avg(1.0 * duration_seconds) as avg_session_duration_seconds,
+        sum(product_view_count) as product_view_count,
+        sum(search_count) as search_count,
+        sum(cart_add_count) as cart_add_count,
+        sum(checkout_count) as checkout_count,
+        sum(case when has_purchase then 1 else 0 end) as purchase_session_count,
+        sum(case when has_cart_add then 1 else 0 end) as cart_session_count,
+        sum(case when has_cart_add and not has_purchase then 1 else 0 end)
+            as abandoned_cart_session_count
+    from sessions
+    group by 1
+),
+
+features as (
+    select
+        per_customer.customer_id,
+        per_customer.session_count,
+        1.0 * per_customer.event_count / per_customer.session_count as events_per_session,
+        per_customer.avg_session_duration_seconds,
+        per_customer.product_view_count,
+        per_customer.search_count,
+        per_customer.cart_add_count,
+        per_customer.checkout_count,
+        1.0 * per_customer.purchase_session_count / per_customer.session_count
+            as browse_to_buy_conversion,
+        case
+            when per_customer.cart_session_count > 0
+                then
+                    1.0 * per_customer.abandoned_cart_session_count
+                    / per_customer.cart_session_count
+        end as cart_abandonment_rate,
+        active_days.last_visit_at,
+        {{ dbt.datediff('active_days.last_visit_at', 'as_of.as_of_at', 'day') }}
+            as days_since_last_visit,
+        active_days.active_days_30d,
+        active_days.active_days_90d
+    from per_customer
+    cross join as_of
+    left join active_days
+        on per_customer.customer_id = active_days.customer_id
+)
+
+select * from features

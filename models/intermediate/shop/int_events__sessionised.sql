@@ -1,0 +1,83 @@
+{#-
+    Events of known customers up to the as-of time, each with a session key: the
+    input session_id where present, otherwise a session rebuilt from gaps of more than
+    `shop_session_gap_minutes` of inactivity between a customer's events.
+-#}
+with
+
+events as (
+    select * from {{ ref('stg_shop__events') }}
+),
+
+as_of as (
+    select * from {{ ref('int_shop__as_of') }}
+),
+
+valid_events as (
+    select events.*
+    from events
+    cross join as_of
+    where
+        events.customer_id is not null
+        and events.occurred_at <= as_of.as_of_at
+),
+
+gaps as (
+    select
+        *,
+        lag(occurred_at) over (
+            partition by customer_id
+            order by occurred_at, event_id
+        ) as previous_occurred_at
+    from valid_events
+    where session_id is null
+),
+
+session_starts as (
+    select
+        *,
+        case
+            when previous_occurred_at is null then 1
+            when
+                {{ dbt.datediff('previous_occurred_at', 'occurred_at', 'second') }}
+                > {{ shop_number('shop_session_gap_minutes') }} * 60
+                then 1
+            else 0
+        end as is_session_start
+    from gaps
+),
+
+rebuilt as (
+    select
+        event_id,
+        customer_id,
+        'gap-' || customer_id || '-' || cast(
+            sum(is_session_start) over (
+                partition by customer_id
+                order by occurred_at, event_id
+                rows between unbounded preceding and current row
+            ) as {{ dbt.type_string() }}
+        ) as session_key,
+        event_type,
+        occurred_at
+    from session_starts
+),
+
+given as (
+    select
+        event_id,
+        customer_id,
+        'id-' || session_id as session_key,
+        event_type,
+        occurred_at
+    from valid_events
+    where session_id is not null
+),
+
+sessionised as (
+    select * from given
+    union all
+    select * from rebuilt
+)
+
+select * from sessionised

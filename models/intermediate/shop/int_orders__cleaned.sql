@@ -1,0 +1,44 @@
+{#- Valid orders up to the as-of time, one row per order_id (the earliest wins). -#}
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+as_of as (
+    select * from {{ ref('int_shop__as_of') }}
+),
+
+ranked as (
+    select
+        orders.*,
+        row_number() over (
+            partition by orders.order_id
+            order by orders.ordered_at, orders.customer_id, orders.order_total, orders.status
+        ) as order_rank
+    from orders
+    where orders.order_id is not null
+),
+
+cleaned as (
+    select
+        ranked.order_id,
+        ranked.customer_id,
+        ranked.ordered_at,
+        ranked.order_total,
+        coalesce(ranked.discount_amount, 0) as discount_amount,
+        ranked.status,
+        ranked.status = 'completed' as is_completed,
+        ranked.status = 'cancelled' as is_cancelled,
+        ranked.status = 'returned' as is_returned,
+        coalesce(ranked.discount_amount, 0) > 0 as has_discount
+    from ranked
+    cross join as_of
+    where
+        ranked.order_rank = 1
+        and ranked.customer_id is not null
+        and ranked.ordered_at <= as_of.as_of_at
+        and ranked.order_total >= 0
+)
+
+select * from cleaned

@@ -1,0 +1,41 @@
+{#- One row per customer: the segment they are in, with the segment's name. -#}
+with
+
+assignments as (
+    select * from {{ ref('segment_kmeans_assignments') }}
+),
+
+segment_names as (
+    select
+        segment_id,
+        text_value as segment_name
+    from {{ ref('segment_kmeans_fit') }}
+    where record_type = 'segment_name'
+),
+
+features as (
+    select
+        customer_id,
+        lifecycle_stage,
+        rfm_segment
+    from {{ ref('customer_features') }}
+),
+
+final as (
+    select
+        assignments.customer_id,
+        assignments.segment_id,
+        segment_names.segment_name,
+        assignments.centroid_distance,
+        assignments.second_segment_id,
+        features.lifecycle_stage,
+        features.rfm_segment,
+        assignments.run_id
+    from assignments
+    left join segment_names
+        on assignments.segment_id = segment_names.segment_id
+    left join features
+        on assignments.customer_id = features.customer_id
+)
+
+select * from final

@@ -1,0 +1,21 @@
+with
+
+source as (
+    select * from {{ shop_source('customers', shop_contract('customers')) }}
+),
+
+renamed as (
+    select
+        {{ shop_clean_id('customer_id') }} as customer_id,
+        {{ dbt.safe_cast('signup_at', dbt.type_timestamp()) }} as signup_at,
+        {{ dbt.safe_cast('birth_year', dbt.type_int()) }} as birth_year,
+        nullif(lower(trim(cast(gender as {{ dbt.type_string() }}))), '') as gender_raw,
+        nullif(upper(trim(cast(country as {{ dbt.type_string() }}))), '') as country,
+        {{ dbt.safe_cast('income', dbt.type_float()) }} as income,
+        nullif(
+            lower(trim(cast(acquisition_channel as {{ dbt.type_string() }}))), ''
+        ) as acquisition_channel
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,18 @@
+with
+
+source as (
+    select * from {{ shop_source('order_items', shop_contract('order_items')) }}
+),
+
+renamed as (
+    select
+        {{ shop_clean_id('order_id') }} as order_id,
+        {{ shop_clean_id('product_id') }} as product_id,
+        {{ dbt.safe_cast('quantity', dbt.type_int()) }} as quantity,
+        cast(
+            {{ dbt.safe_cast('unit_price', dbt.type_float()) }} as {{ shop_type_money() }}
+        ) as unit_price
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,21 @@
+{#- Products only matter with order items, so they follow `shop_using_order_items`. -#}
+with
+
+source as (
+    {% if var('shop_using_order_items', true) %}
+        select * from {{ shop_source('products', shop_contract('products')) }}
+    {% else %}
+        select * from {{ shop_empty_relation(shop_contract('products')) }}
+    {% endif %}
+),
+
+renamed as (
+    select
+        {{ shop_clean_id('product_id') }} as product_id,
+        coalesce(
+            nullif(lower(trim(cast(category as {{ dbt.type_string() }}))), ''), 'unknown'
+        ) as category
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,140 @@
+"""Feature preprocessing for distance-based segmenters, with parameters that can be stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MISSING_SUFFIX = "__missing"
+
+
+@dataclass(frozen=True)
+class Preprocessor:
+    """Fitted preprocessing: log1p, winsorising, median imputation, missing flags, scaling."""
+
+    features: tuple[str, ...]
+    log1p: tuple[bool, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    median: tuple[float, ...]
+    missing_flags: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    dropped: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Names of the transformed columns: the features, then the missing flags."""
+        return self.features + tuple(f + MISSING_SUFFIX for f in self.missing_flags)
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Map raw feature columns to the standardised matrix the segmenter works in."""
+        values = _numeric_matrix(frame, self.features)
+        missing = np.isnan(values)
+        values = np.where(np.asarray(self.log1p), np.log1p(np.maximum(values, 0.0)), values)
+        values = np.clip(values, np.asarray(self.lower), np.asarray(self.upper))
+        values = np.where(missing, np.asarray(self.median), values)
+        flag_index = [self.features.index(f) for f in self.missing_flags]
+        flags = missing[:, flag_index].astype(np.float64)
+        matrix = np.hstack([values, flags]) if flag_index else values
+        return (matrix - np.asarray(self.mean)) / np.asarray(self.scale)
+
+    def to_original_units(self, matrix: np.ndarray) -> np.ndarray:
+        """Map standardised feature values back to original units (the features only)."""
+        n = len(self.features)
+        values = matrix[:, :n] * np.asarray(self.scale[:n]) + np.asarray(self.mean[:n])
+        return np.where(np.asarray(self.log1p), np.expm1(values), values)
+
+
+def fit_preprocessor(
+    frame: pd.DataFrame,
+    features: tuple[str, ...],
+    winsor_quantile: float = 0.01,
+    skew_threshold: float = 1.0,
+) -> Preprocessor:
+    """Learn preprocessing parameters from a sample; drop features with no usable variation."""
+    present = [f for f in features if f in frame.columns]
+    values = _numeric_matrix(frame, tuple(present))
+    kept: list[str] = []
+    dropped: list[str] = [f for f in features if f not in frame.columns]
+    params: dict[str, list] = {k: [] for k in ("log1p", "lower", "upper", "median")}
+    flags: list[str] = []
+    flag_patterns: set[bytes] = set()
+    columns: list[np.ndarray] = []
+    for j, name in enumerate(present):
+        col = values[:, j]
+        observed = col[~np.isnan(col)]
+        if observed.size == 0 or np.nanmax(observed) == np.nanmin(observed):
+            dropped.append(name)
+            continue
+        use_log = bool(observed.min() >= 0 and _skewness(observed) > skew_threshold)
+        work = np.log1p(observed) if use_log else observed
+        lo, hi = np.quantile(work, [winsor_quantile, 1.0 - winsor_quantile])
+        if hi <= lo:
+            lo, hi = float(work.min()), float(work.max())
+        if hi <= lo:
+            dropped.append(name)
+            continue
+        kept.append(name)
+        params["log1p"].append(use_log)
+        params["lower"].append(float(lo))
+        params["upper"].append(float(hi))
+        params["median"].append(float(np.median(np.clip(work, lo, hi))))
+        missing = np.isnan(col)
+        pattern = np.packbits(missing).tobytes()
+        if missing.any() and pattern not in flag_patterns:
+            flag_patterns.add(pattern)
+            flags.append(name)
+        columns.append(col)
+    if not kept:
+        raise ValueError(
+            "no usable segmentation feature: every feature of "
+            f"{list(features)} is missing, constant or absent"
+        )
+    draft = Preprocessor(
+        features=tuple(kept),
+        log1p=tuple(params["log1p"]),
+        lower=tuple(params["lower"]),
+        upper=tuple(params["upper"]),
+        median=tuple(params["median"]),
+        missing_flags=tuple(flags),
+        mean=tuple([0.0] * (len(kept) + len(flags))),
+        scale=tuple([1.0] * (len(kept) + len(flags))),
+        dropped=tuple(dropped),
+    )
+    raw = draft.transform(frame)
+    mean = raw.mean(axis=0)
+    scale = raw.std(axis=0)
+    scale[scale == 0] = 1.0
+    return Preprocessor(
+        features=draft.features,
+        log1p=draft.log1p,
+        lower=draft.lower,
+        upper=draft.upper,
+        median=draft.median,
+        missing_flags=draft.missing_flags,
+        mean=tuple(float(x) for x in mean),
+        scale=tuple(float(x) for x in scale),
+        dropped=draft.dropped,
+    )
+
+
+def _numeric_matrix(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """Columns as a float64 matrix; nulls, infinities and non-numbers become NaN."""
+    if not columns:
+        return np.empty((len(frame), 0))
+    out = np.empty((len(frame), len(columns)), dtype=np.float64)
+    for j, name in enumerate(columns):
+        col = pd.to_numeric(frame[name], errors="coerce")
+        arr = col.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        arr[~np.isfinite(arr)] = np.nan
+        out[:, j] = arr
+    return out
+
+
+def _skewness(values: np.ndarray) -> float:
+    centred = values - values.mean()
+    sd = centred.std()
+    return float((centred**3).mean() / sd**3) if sd > 0 else 0.0

@@ -1,0 +1,53 @@
+"""The dbt quality gates can fail: each is shown failing a real build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import run_dbt
+
+
+def failed_tests(result) -> set[str]:
+    """Names of the data tests that failed in a dbt run."""
+    return {uid.split(".")[2] for uid, status in result.results().items() if status == "fail"}
+
+
+def test_unreachable_silhouette_floor_fails_the_build(demo_dir: Path, tmp_path: Path) -> None:
+    result = run_dbt(["build"], tmp_path, demo_dir, {"shop_min_silhouette": 0.99})
+    assert not result.ok
+    assert any(
+        name.startswith("value_at_least_segmentation_runs_silhouette")
+        for name in failed_tests(result)
+    ), result.output[-3000:]
+
+
+def test_segment_share_cap_fails_the_build(demo_dir: Path, tmp_path: Path) -> None:
+    result = run_dbt(["build"], tmp_path, demo_dir, {"shop_max_segment_share": 0.05})
+    assert not result.ok
+    assert any(
+        name.startswith("segment_share_between_customer_segments") for name in failed_tests(result)
+    ), result.output[-3000:]
+
+
+def test_lost_or_doubled_customer_fails_exactly_once_gate(demo_build, demo_dir, tmp_path) -> None:
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "tampered.duckdb"
+    shutil.copy(demo_build.db_path, db)
+    con = duckdb.connect(str(db))
+    con.execute(
+        "delete from customer_segments where customer_id = "
+        "(select min(customer_id) from customer_segments)"
+    )
+    con.execute(
+        "insert into customer_segments select * from customer_segments where customer_id = "
+        "(select max(customer_id) from customer_segments)"
+    )
+    con.close()
+    result = run_dbt(["test", "--select", "customer_segments"], tmp_path, demo_dir, db_name=db.name)
+    assert not result.ok
+    failed = failed_tests(result)
+    assert any(name.startswith("segmented_exactly_once_customer_segments") for name in failed)
+    assert any(name.startswith("unique_customer_segments") for name in failed)

@@ -1,0 +1,116 @@
+"""The K-means library on synthetic data with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from shopseg.config import ConfigError, SegmentConfig
+from shopseg.kmeans import choose_k, fit_segments, score_segments
+from shopseg.params import model_from_params, model_to_params
+from shopseg.preprocess import fit_preprocessor
+
+
+def blobs(n: int = 3000, centers: int = 4, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Well separated Gaussian blobs as a customer feature frame, with the true labels."""
+    x, y = make_blobs(
+        n_samples=n,
+        centers=centers,
+        n_features=3,
+        cluster_std=0.6,
+        center_box=(-12, 12),
+        random_state=seed,
+    )
+    frame = pd.DataFrame(x, columns=["f1", "f2", "f3"])
+    frame.insert(0, "customer_id", [f"c{i:05d}" for i in range(n)])
+    return frame, y
+
+
+CONFIG = SegmentConfig(features=("f1", "f2", "f3"), k_min=2, k_max=7, n_init=2)
+
+
+def test_blobs_are_recovered_exactly() -> None:
+    frame, truth = blobs()
+    model = fit_segments(frame, CONFIG)
+    assert model.k == 4
+    scored = score_segments(model, frame)
+    assert adjusted_rand_score(truth, scored["segment_id"]) == pytest.approx(1.0)
+
+
+def test_fit_is_deterministic_and_row_order_free() -> None:
+    frame, _ = blobs()
+    a = score_segments(fit_segments(frame, CONFIG), frame)
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    b = score_segments(fit_segments(shuffled, CONFIG), shuffled)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_choose_k_never_picks_a_k_with_a_tiny_segment() -> None:
+    sweep = pd.DataFrame(
+        {"k": [2, 3, 4], "silhouette": [0.5, 0.9, 0.4], "min_segment_share": [0.3, 0.01, 0.1]}
+    )
+    k, _ = choose_k(sweep, min_segment_share=0.05)
+    assert k == 2
+    k, _ = choose_k(sweep, min_segment_share=0.0)
+    assert k == 3
+
+
+def test_outliers_do_not_win_a_segment_of_their_own() -> None:
+    frame, _ = blobs(centers=3)
+    frame.loc[:4, ["f1", "f2", "f3"]] = 1e6  # five extreme customers
+    model = fit_segments(frame, CONFIG)
+    sizes = score_segments(model, frame)["segment_id"].value_counts(normalize=True)
+    assert sizes.min() >= CONFIG.min_segment_share
+
+
+def test_params_round_trip_scores_identically() -> None:
+    frame, _ = blobs()
+    model = fit_segments(frame, CONFIG)
+    restored = model_from_params(model_to_params(model))
+    pd.testing.assert_frame_equal(score_segments(model, frame), score_segments(restored, frame))
+    assert restored.names == model.names and restored.run_id == model.run_id
+
+
+def test_missing_values_are_imputed_and_flagged_once_per_pattern() -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": list("abcdef"),
+            "spend": [1.0, 2.0, None, 4.0, 100.0, None],
+            "recency": [1.0, 5.0, None, 3.0, 2.0, None],
+            "flat": [1.0] * 6,
+        }
+    )
+    pre = fit_preprocessor(frame, ("spend", "recency", "flat", "absent"), winsor_quantile=0.0)
+    assert pre.features == ("spend", "recency")
+    assert pre.missing_flags == ("spend",)  # recency has the same missing pattern
+    assert set(pre.dropped) == {"flat", "absent"}
+    x = pre.transform(frame)
+    assert np.isfinite(x).all()
+
+
+def test_infinite_and_text_values_are_treated_as_missing() -> None:
+    frame = pd.DataFrame({"customer_id": list("abcd"), "spend": [1.0, np.inf, 3.0, 4.0]})
+    pre = fit_preprocessor(frame, ("spend",))
+    assert np.isfinite(pre.transform(frame)).all()
+
+
+def test_duplicate_ids_are_refused_with_the_column_named() -> None:
+    frame, _ = blobs(n=50)
+    frame.loc[1, "customer_id"] = frame.loc[0, "customer_id"]
+    with pytest.raises(ValueError, match="customer_features.customer_id: 1 duplicated"):
+        fit_segments(frame, CONFIG)
+
+
+def test_config_from_dbt_strings() -> None:
+    config = SegmentConfig.from_mapping(
+        {"k_min": "3", "k_max": "6", "k": "None", "features": "None", "min_segment_share": "0.05"}
+    )
+    assert (config.k_min, config.k_max, config.k, config.min_segment_share) == (3, 6, None, 0.05)
+    assert "recency_days" in config.features
+    with pytest.raises(ConfigError, match="shop_k_max"):
+        SegmentConfig.from_mapping({"k_min": "5", "k_max": "3"})
+    with pytest.raises(ConfigError, match="shop_k_min"):
+        SegmentConfig.from_mapping({"k_min": "three"})
