@@ -8,17 +8,18 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 DEFAULT_FEATURES: tuple[str, ...] = (
+    # purchase (RFM and how the customer buys)
     "recency_days",
     "order_count",
     "monetary",
     "avg_order_value",
     "discounted_order_share",
-    "return_rate",
+    # relationship and browsing
     "tenure_days",
     "session_count",
     "product_view_count",
-    "cart_add_count",
     "days_since_last_visit",
+    # demographic
     "age",
     "income",
 )

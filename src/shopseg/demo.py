@@ -98,13 +98,13 @@ _ORDER_EVENT_BUDGET = 0.4  # at most this share of the event budget goes to orde
 _DROP_COMPENSATION = 1.02  # browse sessions lost to overlap resolution (measured 1-3%)
 
 # Per persona (index order as PERSONAS).
-_NONORDER_WEIGHT = np.array([2.0, 1.2, 5.0, 0.3, 1.0, 0.5, 0.15, 0.0])
+_NONORDER_WEIGHT = np.array([2.0, 1.2, 9.0, 0.3, 2.0, 0.5, 0.15, 0.0])
 _SESSION_MEAN = np.array([6.0, 5.0, 7.0, 4.0, 5.0, 5.0, 3.0, 4.0])
 _AOV = np.array(
     [[120, 250], [25, 50], [30, 120], [40, 150], [40, 120], [150, 300], [30, 100], [30, 120]],
     dtype=np.float64,
 )
-_DISCOUNT_P = np.array([0.05, 0.80, 0.20, 0.25, 0.35, 0.10, 0.20, 0.15])
+_DISCOUNT_P = np.array([0.05, 0.80, 0.10, 0.10, 0.15, 0.10, 0.10, 0.10])
 _DISCOUNT_LO = np.array([0.05, 0.15, 0.05, 0.05, 0.10, 0.05, 0.05, 0.05])
 _DISCOUNT_HI = np.array([0.15, 0.40, 0.20, 0.20, 0.20, 0.15, 0.20, 0.20])
 _RETURN_P = np.array([0.03, 0.15, 0.05, 0.06, 0.05, 0.04, 0.05, 0.06])
@@ -381,7 +381,7 @@ def _plan(customers: int, seed: int, events_per_customer: float, as_of: str) -> 
     signup[m] = hi[m] + 0.5 + 300 * u[m, 3]
 
     m = is_[BROWSER]
-    n_ord[m] = u[m, 0] < 0.3
+    n_ord[m] = u[m, 0] < 0.15
     signup[m] = 30 + 870 * u[m, 3]
     lo[m] = hi[m] = 10 + u[m, 1] * (np.minimum(signup[m] - 0.5, 300) - 10)
 
@@ -617,7 +617,11 @@ def _event_block(
     o_anchor = plan.ord_rel[o0:o1][tracked] + rng.integers(0, 6, o_cust.size)
 
     # browse sessions inside each customer's persona window
-    b_cust = np.repeat(ids, rng.poisson(plan.session_rate[c0:c1]))
+    n_browse = rng.poisson(plan.session_rate[c0:c1])
+    # browsers and new customers have visited the shop at least once
+    must_visit = np.isin(plan.persona[c0:c1], (BROWSER, NEW))
+    n_browse = np.where(must_visit, np.maximum(n_browse, 1), n_browse)
+    b_cust = np.repeat(ids, n_browse)
     lo, hi = plan.win_lo[b_cust], plan.win_hi[b_cust]
     b_anchor = -_secs(lo + rng.random(b_cust.size) * (hi - lo))
     b_size = 1 + np.minimum(rng.poisson(_SESSION_MEAN[plan.persona[b_cust]] - 1), 19)

@@ -186,9 +186,10 @@ def test_events_volume_and_nulls(data: dict[str, pd.DataFrame]) -> None:
     assert 0.05 < null_share["all"].mean() < 0.15
 
 
-@pytest.mark.parametrize("epc", [3.0, 50.0])
+@pytest.mark.parametrize("epc", [8.0, 50.0])
 def test_events_volume_scales(epc: float) -> None:
-    """The event total follows events_per_customer."""
+    """The event total follows events_per_customer (below ~6 the one-visit minimum of browsers
+    and new customers dominates)."""
     events = demo.generate(customers=1000, seed=7, events_per_customer=epc)["events"]
     assert abs(len(events) / (epc * 1000) - 1) < 0.15
 
