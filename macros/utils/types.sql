@@ -2,11 +2,28 @@
 {% macro shop_type_money() %}{{ return(adapter.dispatch('shop_type_money', 'shopseg')()) }}{% endmacro %}
 {% macro default__shop_type_money() %}{{ return('decimal(18, 2)') }}{% endmacro %}
 
+{#-
+    A float amount as money, rounded to cents from its shortest decimal text: 1.005 is 1.01
+    everywhere. A direct cast rounds the binary value (1.00499...): 1.00 on DuckDB, while
+    Postgres rounds its 15-digit text, 1.01.
+-#}
+{% macro shop_cast_money(column) -%}
+    cast(cast({{ column }} as {{ dbt.type_string() }}) as {{ shop_type_money() }})
+{%- endmacro %}
+
+{#-
+    A 64-bit float for measurements and ratios. dbt.type_float() is `float`: 64-bit on
+    Postgres, but 32-bit on DuckDB (1234567.89 becomes 1234567.875).
+-#}
+{% macro shop_type_double() %}{{ return(adapter.dispatch('shop_type_double', 'shopseg')()) }}{% endmacro %}
+{% macro default__shop_type_double() %}{{ return(dbt.type_float()) }}{% endmacro %}
+{% macro duckdb__shop_type_double() %}{{ return('double') }}{% endmacro %}
+
 {#- The input contract, one place: {table: {column: type}} for empty relations. -#}
 {% macro shop_contract(table_name) %}
     {%- set s = dbt.type_string() -%}
     {%- set ts = dbt.type_timestamp() -%}
-    {%- set f = dbt.type_float() -%}
+    {%- set f = shop_type_double() -%}
     {%- set i = dbt.type_int() -%}
     {%- set contract = {
         'orders': {'order_id': s, 'customer_id': s, 'ordered_at': ts, 'order_total': f,

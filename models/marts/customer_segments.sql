@@ -6,11 +6,7 @@ assignments as (
 ),
 
 segment_names as (
-    select
-        segment_id,
-        text_value as segment_name
-    from {{ ref('segment_kmeans_fit') }}
-    where record_type = 'segment_name'
+    select * from {{ ref('int_segment_names') }}
 ),
 
 features as (
@@ -27,7 +23,10 @@ final as (
         assignments.segment_id,
         segment_names.segment_name,
         assignments.centroid_distance,
+        assignments.is_outlier,
         assignments.second_segment_id,
+        assignments.second_centroid_distance,
+        assignments.previous_segment_id,
         features.lifecycle_stage,
         features.rfm_segment,
         assignments.run_id

@@ -1,8 +1,12 @@
-{#- One row per k tried in the sweep, with every quality index and the chosen k flagged. -#}
+{#- One row per k tried in each run's sweep, with every quality index and the chosen k flagged. -#}
 with
 
-params as (
+history as (
     select * from {{ ref('segment_kmeans_fit') }}
+),
+
+runs as (
+    select * from {{ ref('int_segment_runs') }}
 ),
 
 sweep as (
@@ -17,22 +21,15 @@ sweep as (
         max(case when name = 'min_segment_share' then value end) as min_segment_share,
         max(case when name = 'elbow_score' then value end) as elbow_score,
         max(case when name = 'sample_size' then value end) as sample_size
-    from params
+    from history
     where record_type = 'k_sweep'
     group by 1, 2
-),
-
-chosen as (
-    select
-        run_id,
-        value as chosen_k
-    from params
-    where record_type = 'run' and name = 'k'
 ),
 
 final as (
     select
         sweep.run_id,
+        runs.is_current,
         sweep.k,
         sweep.silhouette,
         sweep.inertia,
@@ -42,10 +39,10 @@ final as (
         sweep.min_segment_share,
         sweep.elbow_score,
         cast(sweep.sample_size as {{ dbt.type_int() }}) as sample_size,
-        sweep.k = chosen.chosen_k as is_chosen
+        sweep.k = runs.k as is_chosen
     from sweep
-    left join chosen
-        on sweep.run_id = chosen.run_id
+    inner join runs
+        on sweep.run_id = runs.run_id
 )
 
 select * from final

@@ -1,14 +1,27 @@
-"""Score every customer with the fitted K-means model: segment, distance, runner-up."""
+"""Score every customer with the latest stored K-means model, beside their previous segment."""
+
+import logging
 
 from shopseg.kmeans import score_segments
 from shopseg.params import model_from_params
+from shopseg.segments import with_previous
+
+log = logging.getLogger("shopseg")
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    params = dbt.ref("segment_kmeans_fit").to_arrow_table().to_pandas()
-    fitted = model_from_params(params)
+    fitted = model_from_params(dbt.ref("int_segment_model__latest").df())
     features = dbt.ref("customer_features")
-    columns = ["customer_id", *[c for c in fitted.preprocessor.features]]
-    frame = features.select(*columns).to_arrow_table().to_pandas()
-    return score_segments(fitted, frame)
+    columns = ["customer_id", *fitted.preprocessor.features]
+    scored = score_segments(fitted, features.select(*columns).to_arrow_table().to_pandas())
+    previous = None
+    exists = session.execute(
+        "select 1 from information_schema.tables "
+        "where table_catalog = ? and table_schema = ? and table_name = ?",
+        [dbt.this.database, dbt.this.schema, dbt.this.identifier],
+    ).fetchall()
+    if exists:
+        previous = session.sql(f"select customer_id, segment_id, run_id from {dbt.this}").df()
+    log.info("shopseg: scored %d customers with model %s", len(scored), fitted.run_id)
+    return with_previous(scored, previous)

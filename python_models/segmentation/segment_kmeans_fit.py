@@ -1,18 +1,30 @@
-"""Fit the K-means segmentation on customer_features; returns the model as parameter rows."""
+"""Fit K-means on customer_features and append the model to the stored model history."""
 
 import logging
 
-from shopseg.config import SegmentConfig
-from shopseg.kmeans import fit_segments
-from shopseg.params import model_to_params
+from shopseg.config import SegmentConfig, parse_bool
+from shopseg.kmeans import align_to_previous, fit_segments
+from shopseg.params import empty_params, latest_model, model_to_params
+
+log = logging.getLogger("shopseg")
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    logging.getLogger("shopseg").setLevel(logging.INFO)
-    config = SegmentConfig.from_mapping(dbt.config.get("shopseg"))
+    dbt.config(materialized="incremental")
+    settings = dbt.config.get("shopseg")
+    config = SegmentConfig.from_mapping(settings)
+    previous, seq = None, 0
+    if dbt.is_incremental:
+        previous, seq = latest_model(session.sql(f"select * from {dbt.this}").df())
+    if previous is not None and not parse_bool(settings["refit"], "shop_refit"):
+        log.info("shopseg: shop_refit is false: scoring with stored model %s", previous.run_id)
+        return empty_params().assign(run_seq=[])
     features = dbt.ref("customer_features")
     columns = ["customer_id", *[c for c in config.features if c in features.columns]]
-    frame = features.select(*columns).to_arrow_table().to_pandas()
-    fitted = fit_segments(frame, config)
-    return model_to_params(fitted, extra={"config": config.to_json()})
+    fitted = fit_segments(features.select(*columns).to_arrow_table().to_pandas(), config)
+    if previous is not None and previous.run_id == fitted.run_id:
+        log.info("shopseg: same data and settings as run %s: model unchanged", fitted.run_id)
+        return empty_params().assign(run_seq=[])
+    if previous is not None:
+        fitted = align_to_previous(fitted, previous, config.match_max_distance)
+    return model_to_params(fitted, extra={"config": config.to_json()}).assign(run_seq=seq + 1)

@@ -45,6 +45,8 @@ class SegmentConfig:
     min_segment_share: float = 0.02
     winsor_quantile: float = 0.01
     skew_threshold: float = 1.0
+    outlier_quantile: float = 0.99
+    match_max_distance: float = 1.5
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -61,6 +63,14 @@ class SegmentConfig:
         if not 0 <= self.winsor_quantile < 0.5:
             raise ConfigError(
                 f"shop_winsor_quantile must be in [0, 0.5), got {self.winsor_quantile}"
+            )
+        if not 0 < self.outlier_quantile <= 1:
+            raise ConfigError(
+                f"shop_outlier_quantile must be in (0, 1], got {self.outlier_quantile}"
+            )
+        if self.match_max_distance < 0:
+            raise ConfigError(
+                f"shop_segment_match_max_distance must be >= 0, got {self.match_max_distance}"
             )
         for name in ("n_init", "sweep_sample_size", "fit_sample_size", "silhouette_sample_size"):
             if getattr(self, name) < 1:
@@ -110,8 +120,26 @@ def _coerce(name: str, raw: Any) -> Any:
         if len(set(items)) != len(items):
             raise ValueError("features are listed twice")
         return items
-    if name in ("min_segment_share", "winsor_quantile", "skew_threshold"):
+    if name in (
+        "min_segment_share",
+        "winsor_quantile",
+        "skew_threshold",
+        "outlier_quantile",
+        "match_max_distance",
+    ):
         return float(raw)
     if isinstance(raw, float) and not raw.is_integer():
         raise ValueError("expected a whole number")
     return int(raw)
+
+
+def parse_bool(value: Any, var: str) -> bool:
+    """A boolean setting from a dbt-rendered value ('True', 'false', 1, ...)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ConfigError(f"{var} = {value!r} is not true or false")

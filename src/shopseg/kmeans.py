@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from shopseg.config import SegmentConfig
-from shopseg.naming import name_segments
+from shopseg.naming import name_segments, profile_segments
 from shopseg.preprocess import Preprocessor, fit_preprocessor
 
 log = logging.getLogger(__name__)
@@ -22,20 +24,27 @@ ID_COLUMN = "customer_id"
 
 @dataclass(frozen=True)
 class SegmentModel:
-    """A fitted K-means segmentation: preprocessing, centroids, names and fit metrics."""
+    """A fitted K-means segmentation: preprocessing, centroids, ids, names and fit metrics."""
 
     run_id: str
     preprocessor: Preprocessor
-    centroids: np.ndarray  # standardised space, row i is segment id i + 1
+    centroids: np.ndarray  # standardised space, one row per segment
+    segment_ids: tuple[int, ...]  # the id of each centroid row
     names: tuple[str, ...]
+    outlier_distance: tuple[float, ...]  # per segment: distance beyond which a customer is atypical
     k_sweep: pd.DataFrame  # one row per k tried
-    metrics: dict[str, float]
+    metrics: dict[str, float | str]
     status: str = "ok"
 
     @property
     def k(self) -> int:
         """Number of segments."""
         return int(self.centroids.shape[0])
+
+    @property
+    def max_segment_id(self) -> int:
+        """Highest segment id ever used by this model's lineage (ids are never reused)."""
+        return int(max(max(self.segment_ids), self.metrics.get("max_segment_id", 0)))
 
 
 def sample_rows(n_rows: int, size: int, random_state: int) -> np.ndarray:
@@ -54,10 +63,13 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
     xs = x[sweep_idx]
     sil_idx = sample_rows(len(xs), config.silhouette_sample_size, config.random_state + 1)
     total_ss = float(((xs - xs.mean(axis=0)) ** 2).sum())
+    distinct_rows = len(np.unique(xs, axis=0))
     rows = []
     for k in ks:
-        if k > len(xs) - 1 or k < 2:
+        if k < 2 or k > distinct_rows:
+            log.info("shopseg: k=%d skipped: %d distinct customers", k, distinct_rows)
             continue
+        started = time.perf_counter()
         model = KMeans(
             n_clusters=k, init="k-means++", n_init=config.n_init, random_state=config.random_state
         ).fit(xs)
@@ -75,10 +87,16 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
                 "calinski_harabasz": float(calinski_harabasz_score(xs, labels)),
                 "davies_bouldin": float(davies_bouldin_score(xs, labels)),
                 "min_segment_share": float(sizes.min() / sizes.sum()),
-                "sample_size": len(xs),
+                "sample_size": float(len(xs)),
             }
         )
-        log.info("shopseg: k=%d silhouette=%.3f", k, rows[-1]["silhouette"])
+        log.info(
+            "shopseg: k=%d silhouette=%.3f smallest segment=%.1f%% (%.1fs)",
+            k,
+            rows[-1]["silhouette"],
+            100 * rows[-1]["min_segment_share"],
+            time.perf_counter() - started,
+        )
     sweep = pd.DataFrame(rows)
     if sweep.empty:
         return sweep
@@ -94,6 +112,8 @@ def choose_k(sweep: pd.DataFrame, min_segment_share: float) -> tuple[int, str]:
     if eligible.empty:
         return int(sweep["k"].min()), "no k met shop_min_segment_share: smallest k used"
     best = eligible.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]
+    if len(sweep) == 1:
+        return int(best["k"]), "fixed by shop_k"
     return int(best["k"]), "best silhouette among k meeting shop_min_segment_share"
 
 
@@ -107,31 +127,113 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         fit_frame, config.features, config.winsor_quantile, config.skew_threshold
     )
     x = pre.transform(fit_frame)
+    log.info(
+        "shopseg: fitting on %d of %d customers, %d features (%s)",
+        len(fit_frame),
+        len(ordered),
+        len(pre.features),
+        ", ".join(pre.features),
+    )
     sweep = sweep_k(x, config)
     k, rule = choose_k(sweep, config.min_segment_share)
     final = KMeans(
         n_clusters=k, init="k-means++", n_init=config.n_init, random_state=config.random_state
     ).fit(x)
-    centroids = _canonical_order(final.cluster_centers_, final.labels_)
-    profile = pd.DataFrame(pre.to_original_units(centroids), columns=list(pre.features))
-    overall = pd.Series(pre.to_original_units(np.zeros((1, len(pre.columns))))[0], pre.features)
-    names = name_segments(profile, overall)
+    order = _canonical_order(final.cluster_centers_, final.labels_)
+    centroids = final.cluster_centers_[order]
+    labels = np.argsort(order)[final.labels_]
+    distances = np.sqrt(((x - centroids[labels]) ** 2).sum(axis=1))
+    outlier = tuple(
+        float(np.quantile(distances[labels == i], config.outlier_quantile))
+        if (labels == i).any()
+        else float("inf")
+        for i in range(k)
+    )
+    names = name_segments(profile_segments(fit_frame, labels, pre.features))
     chosen = sweep.loc[sweep["k"] == k].iloc[0]
-    metrics = {
+    metrics: dict[str, float | str] = {
         "k": float(k),
         "silhouette": float(chosen["silhouette"]),
         "inertia": float(final.inertia_),
         "fit_sample_size": float(len(fit_frame)),
         "customers": float(len(ordered)),
+        "rule": rule,
     }
     run_id = _run_id(config, pre, x)
     log.info("shopseg: chose k=%d (%s), run %s", k, rule, run_id)
-    return SegmentModel(run_id, pre, centroids, tuple(names), sweep, metrics | {"rule": rule})
+    return SegmentModel(
+        run_id=run_id,
+        preprocessor=pre,
+        centroids=centroids,
+        segment_ids=tuple(range(1, k + 1)),
+        names=tuple(names),
+        outlier_distance=outlier,
+        k_sweep=sweep,
+        metrics=metrics,
+    )
+
+
+def align_to_previous(
+    model: SegmentModel, previous: SegmentModel, max_distance: float
+) -> SegmentModel:
+    """Give each new segment the id and name of the previous segment it matches.
+
+    Centroids are matched one to one by minimum total distance (Hungarian algorithm) in the
+    new model's standardised space; a pair further apart than `max_distance` is no match, and
+    an unmatched segment gets a fresh id, above every id the lineage has used.
+    """
+    prev_in_new = _to_space(previous, model.preprocessor)
+    common = ~np.isnan(prev_in_new).all(axis=0)
+    cost = np.sqrt(
+        ((model.centroids[:, None, common] - prev_in_new[None, :, common]) ** 2).sum(axis=2)
+    )
+    rows, cols = linear_sum_assignment(cost)
+    ids: list[int | None] = [None] * model.k
+    names: list[str | None] = [None] * model.k
+    for r, c in zip(rows, cols, strict=True):
+        if cost[r, c] <= max_distance:
+            ids[r] = previous.segment_ids[c]
+            names[r] = previous.names[c]
+    next_id = previous.max_segment_id + 1
+    for i in range(model.k):
+        if ids[i] is None:
+            ids[i] = next_id
+            next_id += 1
+    kept = {n for n in names if n is not None}
+    for i in range(model.k):
+        if names[i] is None:
+            name, n = model.names[i], 2
+            candidate = name
+            while candidate in kept:
+                candidate, n = f"{name} #{n}", n + 1
+            names[i] = candidate
+            kept.add(candidate)
+    matched = sum(1 for r, c in zip(rows, cols, strict=True) if cost[r, c] <= max_distance)
+    log.info(
+        "shopseg: %d of %d segments matched run %s; new ids: %s",
+        matched,
+        model.k,
+        previous.run_id,
+        [i for i, n in zip(ids, model.names, strict=True) if i > previous.max_segment_id] or "none",
+    )
+    order = np.argsort(ids, kind="stable")
+    metrics = dict(model.metrics)
+    metrics["max_segment_id"] = float(max(previous.max_segment_id, max(ids)))  # type: ignore[arg-type]
+    metrics["previous_run_id"] = previous.run_id
+    return replace(
+        model,
+        centroids=model.centroids[order],
+        segment_ids=tuple(int(ids[i]) for i in order),  # type: ignore[arg-type]
+        names=tuple(str(names[i]) for i in order),
+        outlier_distance=tuple(model.outlier_distance[i] for i in order),
+        metrics=metrics,
+    )
 
 
 def score_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
     """Assign every customer to the nearest centroid, with distance and runner-up segment."""
     _check_ids(features)
+    ids = np.asarray(model.segment_ids, dtype=np.int64)
     x = model.preprocessor.transform(features)
     d2 = (
         (x**2).sum(axis=1)[:, None]
@@ -142,21 +244,45 @@ def score_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
     order = np.argsort(d2, axis=1, kind="stable")
     nearest = order[:, 0]
     rows = np.arange(len(x))
+    distance = np.sqrt(d2[rows, nearest])
     out = pd.DataFrame(
         {
             ID_COLUMN: features[ID_COLUMN].to_numpy(),
-            "segment_id": (nearest + 1).astype(np.int64),
-            "centroid_distance": np.sqrt(d2[rows, nearest]),
+            "segment_id": ids[nearest],
+            "centroid_distance": distance,
+            "is_outlier": distance > np.asarray(model.outlier_distance)[nearest],
         }
     )
     if model.k > 1:
-        out["second_segment_id"] = (order[:, 1] + 1).astype(np.int64)
+        out["second_segment_id"] = ids[order[:, 1]]
         out["second_centroid_distance"] = np.sqrt(d2[rows, order[:, 1]])
     else:
         out["second_segment_id"] = pd.array([None] * len(x), dtype="Int64")
         out["second_centroid_distance"] = np.nan
     out["run_id"] = model.run_id
     return out.sort_values(ID_COLUMN, kind="stable").reset_index(drop=True)
+
+
+def _to_space(previous: SegmentModel, target: Preprocessor) -> np.ndarray:
+    """Previous centroids expressed in the target's standardised columns (NaN if absent)."""
+    pre = previous.preprocessor
+    original = dict(zip(pre.features, pre.to_original_units(previous.centroids).T, strict=True))
+    n_feat = len(pre.features)
+    flags = {
+        c: previous.centroids[:, n_feat + j] * pre.scale[n_feat + j] + pre.mean[n_feat + j]
+        for j, c in enumerate(pre.missing_flags)
+    }
+    out = np.full((previous.k, len(target.columns)), np.nan)
+    for j, feature in enumerate(target.features):
+        if feature in original:
+            raw = original[feature]
+            work = np.log1p(np.maximum(raw, 0.0)) if target.log1p[j] else raw
+            out[:, j] = (work - target.mean[j]) / target.scale[j]
+    n_t = len(target.features)
+    for j, flag in enumerate(target.missing_flags):
+        if flag in flags:
+            out[:, n_t + j] = (flags[flag] - target.mean[n_t + j]) / target.scale[n_t + j]
+    return out
 
 
 def _check_ids(features: pd.DataFrame) -> None:
@@ -172,11 +298,10 @@ def _check_ids(features: pd.DataFrame) -> None:
 
 
 def _canonical_order(centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Centroids ordered by segment size (largest first), ties by coordinates."""
+    """Positions of the centroids ordered by segment size (largest first), ties by coordinates."""
     sizes = np.bincount(labels, minlength=len(centroids))
     keys = [(-sizes[i], tuple(np.round(centroids[i], 9))) for i in range(len(centroids))]
-    order = sorted(range(len(centroids)), key=lambda i: keys[i])
-    return centroids[order]
+    return np.array(sorted(range(len(centroids)), key=lambda i: keys[i]))
 
 
 def _elbow_scores(inertia: np.ndarray) -> np.ndarray:

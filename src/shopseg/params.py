@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import json
+import platform
 
 import numpy as np
 import pandas as pd
 
 from shopseg.kmeans import SegmentModel
-from shopseg.preprocess import Preprocessor
+from shopseg.preprocess import MISSING_SUFFIX, Preprocessor
 
 PARAM_COLUMNS = ["run_id", "record_type", "segment_id", "k", "name", "value", "text_value"]
+
+
+def empty_params() -> pd.DataFrame:
+    """A parameter frame with no rows and the stored column types."""
+    return _typed(pd.DataFrame({c: [] for c in PARAM_COLUMNS}))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of what a fit depends on, recorded with every model."""
+    import sklearn
+
+    import shopseg
+
+    return {
+        "shopseg": shopseg.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def model_to_params(model: SegmentModel, extra: dict[str, str] | None = None) -> pd.DataFrame:
@@ -18,13 +39,17 @@ def model_to_params(model: SegmentModel, extra: dict[str, str] | None = None) ->
     rows: list[tuple] = []
     pre = model.preprocessor
     for key, value in model.metrics.items():
+        if key == "max_segment_id":
+            continue
         if isinstance(value, str):
             rows.append(("run", None, None, key, None, value))
         else:
             rows.append(("run", None, None, key, float(value), None))
+    rows.append(("run", None, None, "max_segment_id", float(model.max_segment_id), None))
     rows.append(("run", None, None, "status", None, model.status))
     rows.append(("run", None, None, "features", None, json.dumps(list(pre.features))))
     rows.append(("run", None, None, "dropped_features", None, json.dumps(list(pre.dropped))))
+    rows.append(("run", None, None, "versions", None, json.dumps(library_versions())))
     for key, value in (extra or {}).items():
         rows.append(("run", None, None, key, None, value))
     for j, column in enumerate(pre.columns):
@@ -37,21 +62,25 @@ def model_to_params(model: SegmentModel, extra: dict[str, str] | None = None) ->
         rows.append(("impute_median", None, None, feature, pre.median[j], None))
     for feature in pre.missing_flags:
         rows.append(("missing_flag", None, None, feature, 1.0, None))
-    for i in range(model.k):
-        rows.append(("segment_name", i + 1, None, "name", None, model.names[i]))
+    original = pre.to_original_units(model.centroids)
+    for i, segment_id in enumerate(model.segment_ids):
+        rows.append(("segment_name", segment_id, None, "name", None, model.names[i]))
+        rows.append(
+            ("outlier_distance", segment_id, None, "distance", model.outlier_distance[i], None)
+        )
         for j, column in enumerate(pre.columns):
-            rows.append(("centroid", i + 1, None, column, float(model.centroids[i, j]), None))
+            rows.append(("centroid", segment_id, None, column, float(model.centroids[i, j]), None))
+        for j, feature in enumerate(pre.features):
+            rows.append(
+                ("centroid_original", segment_id, None, feature, float(original[i, j]), None)
+            )
     for record in model.k_sweep.to_dict("records"):
         k = int(record.pop("k"))
         for key, value in record.items():
             rows.append(("k_sweep", None, k, key, float(value), None))
     frame = pd.DataFrame(rows, columns=PARAM_COLUMNS[1:])
     frame.insert(0, "run_id", model.run_id)
-    frame["segment_id"] = frame["segment_id"].astype("Int64")
-    frame["k"] = frame["k"].astype("Int64")
-    frame["value"] = frame["value"].astype("float64")
-    frame["text_value"] = frame["text_value"].astype("string")
-    return frame
+    return _typed(frame)
 
 
 def model_from_params(params: pd.DataFrame) -> SegmentModel:
@@ -72,7 +101,7 @@ def model_from_params(params: pd.DataFrame) -> SegmentModel:
     values = dict(zip(run["name"], run["value"], strict=True))
     features = tuple(json.loads(text["features"]))
     flags = tuple(records("missing_flag")["name"])
-    columns = features + tuple(f + "__missing" for f in flags)
+    columns = features + tuple(f + MISSING_SUFFIX for f in flags)
     mean, scale = by_name("scaler_mean"), by_name("scaler_scale")
     log1p, lower = by_name("log1p"), by_name("clip_lower")
     upper, median = by_name("clip_upper"), by_name("impute_median")
@@ -87,21 +116,53 @@ def model_from_params(params: pd.DataFrame) -> SegmentModel:
         scale=tuple(scale[c] for c in columns),
         dropped=tuple(json.loads(text.get("dropped_features") or "[]")),
     )
-    cent = records("centroid")
-    k = int(cent["segment_id"].max())
-    centroids = np.zeros((k, len(columns)))
-    col_index = {c: j for j, c in enumerate(columns)}
-    for seg, name, value in zip(cent["segment_id"], cent["name"], cent["value"], strict=True):
-        centroids[int(seg) - 1, col_index[name]] = float(value)
     names_part = records("segment_name").sort_values("segment_id")
+    segment_ids = tuple(int(s) for s in names_part["segment_id"])
+    row_of = {s: i for i, s in enumerate(segment_ids)}
+    col_of = {c: j for j, c in enumerate(columns)}
+    centroids = np.zeros((len(segment_ids), len(columns)))
+    cent = records("centroid")
+    for seg, name, value in zip(cent["segment_id"], cent["name"], cent["value"], strict=True):
+        centroids[row_of[int(seg)], col_of[name]] = float(value)
+    outlier_part = records("outlier_distance").set_index("segment_id")["value"]
     sweep = records("k_sweep").pivot(index="k", columns="name", values="value").reset_index()
-    metrics: dict = {n: float(v) for n, v in values.items() if v is not None and not pd.isna(v)}
+    metrics: dict[str, float | str] = {
+        n: float(v) for n, v in values.items() if v is not None and not pd.isna(v)
+    }
+    for key in ("rule", "previous_run_id"):
+        if isinstance(text.get(key), str):
+            metrics[key] = text[key]
     return SegmentModel(
         run_id=str(runs[0]),
         preprocessor=pre,
         centroids=centroids,
+        segment_ids=segment_ids,
         names=tuple(names_part["text_value"]),
+        outlier_distance=tuple(float(outlier_part[s]) for s in segment_ids),
         k_sweep=sweep,
         metrics=metrics,
         status=str(text.get("status", "ok")),
+    )
+
+
+def latest_model(history: pd.DataFrame) -> tuple[SegmentModel | None, int]:
+    """The most recent model of a stored history (highest run_seq) and that run_seq."""
+    if history.empty:
+        return None, 0
+    seq = int(history["run_seq"].max())
+    latest = history[history["run_seq"] == seq].drop(columns=["run_seq"])
+    return model_from_params(latest), seq
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(
+        {
+            "run_id": "string",
+            "record_type": "string",
+            "segment_id": "Int64",
+            "k": "Int64",
+            "name": "string",
+            "value": "float64",
+            "text_value": "string",
+        }
     )

@@ -45,7 +45,9 @@ class Preprocessor:
         """Map standardised feature values back to original units (the features only)."""
         n = len(self.features)
         values = matrix[:, :n] * np.asarray(self.scale[:n]) + np.asarray(self.mean[:n])
-        return np.where(np.asarray(self.log1p), np.expm1(values), values)
+        logged = np.asarray(self.log1p, dtype=bool)
+        values[:, logged] = np.expm1(values[:, logged])
+        return values
 
 
 def fit_preprocessor(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,3 +108,172 @@ def copy_input(src: Path, dst: Path, tables: list[str]) -> Path:
             if (src / f"{name}.{ext}").exists():
                 shutil.copy(src / f"{name}.{ext}", dst / f"{name}.{ext}")
     return dst
+
+
+# --- PostgreSQL 15 server for the portability tests ------------------------------------
+
+# DuckDB column types of the input files -> natural PostgreSQL types for loading them.
+PG_TYPES = {
+    "BOOLEAN": "boolean",
+    "SMALLINT": "smallint",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "FLOAT": "real",
+    "DOUBLE": "double precision",
+    "VARCHAR": "text",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+def _free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway local PostgreSQL server (trust auth, user postgres, loopback only)."""
+
+    host: str
+    port: int
+    user: str
+    data_dir: Path
+
+    def connect(self, dbname: str = "postgres"):
+        """A psycopg2 connection to `dbname`."""
+        import psycopg2
+
+        return psycopg2.connect(host=self.host, port=self.port, user=self.user, dbname=dbname)
+
+    def create_database(self, dbname: str) -> str:
+        """Create an empty database (dropping any of that name); returns its name."""
+        con = self.connect()
+        con.autocommit = True
+        try:
+            with con.cursor() as cur:
+                cur.execute(f'drop database if exists "{dbname}"')
+                cur.execute(f'create database "{dbname}"')
+        finally:
+            con.close()
+        return dbname
+
+    def load_parquet(self, dbname: str, schema: str, input_dir: Path) -> dict[str, int]:
+        """Load every <table>.parquet of `input_dir` into `schema` with natural column types."""
+        duck = duckdb.connect()
+        con = self.connect(dbname)
+        counts: dict[str, int] = {}
+        try:
+            with con, con.cursor() as cur:
+                cur.execute(f'drop schema if exists "{schema}" cascade')
+                cur.execute(f'create schema "{schema}"')
+                for path in sorted(input_dir.glob("*.parquet")):
+                    rel = duck.read_parquet(str(path))
+                    columns = ", ".join(
+                        f'"{name}" {PG_TYPES[str(dtype)]}'
+                        for name, dtype in zip(rel.columns, rel.types, strict=True)
+                    )
+                    cur.execute(f'create table "{schema}"."{path.stem}" ({columns})')
+                    csv_path = path.with_suffix(".pg.csv")
+                    duck.execute(
+                        f"copy (select * from read_parquet('{path}')) to '{csv_path}' "
+                        "(header false, nullstr '\\N')"
+                    )
+                    with csv_path.open() as f:
+                        cur.copy_expert(
+                            f'copy "{schema}"."{path.stem}" from stdin '
+                            "with (format csv, null '\\N')",
+                            f,
+                        )
+                    csv_path.unlink()
+                    counts[path.stem] = cur.rowcount
+        finally:
+            con.close()
+            duck.close()
+        return counts
+
+    def dbt_env(self, dbname: str, schema: str = "main") -> dict[str, str]:
+        """Environment selecting the profile's `postgres` target on this server."""
+        return {
+            "SHOPSEG_TARGET": "postgres",
+            "SHOPSEG_PG_HOST": self.host,
+            "SHOPSEG_PG_PORT": str(self.port),
+            "SHOPSEG_PG_USER": self.user,
+            "SHOPSEG_PG_PASSWORD": "",
+            "SHOPSEG_PG_DBNAME": dbname,
+            "SHOPSEG_PG_SCHEMA": schema,
+        }
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    """`cmd` run as the postgres system user when we are root (the server refuses root)."""
+    if os.geteuid() != 0:
+        return cmd
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        pytest.fail("running as root but `runuser` is missing: cannot start PostgreSQL")
+    return [runuser, "-u", "postgres", "--", *cmd]
+
+
+def _pg_run(cmd: list[str], what: str, log: Path | None = None) -> None:
+    """Run a server command; fail the session loudly with its output when it fails."""
+    proc = subprocess.run(_as_postgres(cmd), capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        server_log = log.read_text()[-3000:] if log is not None and log.exists() else ""
+        pytest.fail(
+            f"{what} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}\n{server_log}"
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on a free loopback port for the whole session, stopped at the end.
+
+    Fails (never skips) when the server binaries are missing: CI has PostgreSQL 15.
+    """
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        pytest.fail(
+            "initdb/pg_ctl not on PATH: the postgres tests need the PostgreSQL 15 server "
+            "binaries (CI has them; locally install postgresql-15 or deselect -m 'not postgres')"
+        )
+    # pytest's tmp dirs may be 0700 and owned by root: the server user must traverse this one.
+    base = Path(tempfile.mkdtemp(prefix="shopseg-pg-", dir="/tmp"))
+    base.chmod(0o755)
+    data_dir, log = base / "data", base / "server.log"
+    data_dir.mkdir()
+    log.touch()
+    if os.geteuid() == 0:
+        shutil.chown(data_dir, user="postgres")
+        shutil.chown(log, user="postgres")
+    pg_ctl_d = [pg_ctl, "-D", str(data_dir), "-l", str(log), "-w", "-t", "60"]
+    started = False
+    try:
+        # C.UTF-8: code point order and Unicode case mapping, like DuckDB, whatever the host.
+        _pg_run(
+            [initdb, "-D", str(data_dir), "-A", "trust", "-U", "postgres"]
+            + ["-E", "UTF8", "--locale=C.UTF-8"],
+            "initdb",
+        )
+        for attempt in range(3):  # another process may take the free port first
+            port = _free_port()
+            options = (
+                f"-p {port} -k {data_dir} -c listen_addresses=127.0.0.1 "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            )
+            try:
+                _pg_run([*pg_ctl_d, "-o", options, "start"], "pg_ctl start", log)
+            except pytest.fail.Exception:
+                if attempt == 2:
+                    raise
+                continue
+            started = True
+            break
+        yield PostgresServer("127.0.0.1", port, "postgres", data_dir)
+    finally:
+        if started:
+            _pg_run([*pg_ctl_d, "-m", "fast", "stop"], "pg_ctl stop", log)
+        shutil.rmtree(base, ignore_errors=True)

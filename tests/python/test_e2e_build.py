@@ -7,7 +7,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 from conftest import DbtResult, copy_input, run_dbt
-from sklearn.metrics import adjusted_rand_score
 
 
 def input_customers(input_dir: Path) -> set[str]:
@@ -42,18 +41,6 @@ def test_demo_run_is_recorded(demo_build: DbtResult) -> None:
     assert int(sweep.loc[sweep["is_chosen"], "k"].iloc[0]) == run["k"]
     names = demo_build.query("select distinct segment_id, segment_name from customer_segments")
     assert names["segment_name"].is_unique and len(names) == run["k"]
-
-
-def test_demo_segments_match_planted_personas(demo_build: DbtResult, demo_dir: Path) -> None:
-    truth = pd.read_parquet(demo_dir / "truth" / "personas.parquet")
-    truth["customer_id"] = truth["customer_id"].astype(str)
-    segments = demo_build.query("select customer_id, segment_id from customer_segments")
-    joined = segments.merge(truth, on="customer_id", how="inner")
-    assert len(joined) == len(truth)
-    ari = adjusted_rand_score(joined["persona"], joined["segment_id"])
-    print(f"\nadjusted Rand index, segments vs planted personas: {ari:.3f}")
-    # The vertical slice's bar; issue #4 raises it to 0.80.
-    assert ari >= 0.40
 
 
 def test_same_input_gives_identical_segments(

@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from shopseg.config import ConfigError, SegmentConfig
-from shopseg.kmeans import choose_k, fit_segments, score_segments
+from shopseg.kmeans import align_to_previous, choose_k, fit_segments, score_segments
 from shopseg.params import model_from_params, model_to_params
 from shopseg.preprocess import fit_preprocessor
 
@@ -114,3 +114,45 @@ def test_config_from_dbt_strings() -> None:
         SegmentConfig.from_mapping({"k_min": "5", "k_max": "3"})
     with pytest.raises(ConfigError, match="shop_k_min"):
         SegmentConfig.from_mapping({"k_min": "three"})
+
+
+def test_segment_ids_survive_a_refit_with_permuted_labels() -> None:
+    frame, _ = blobs(centers=4)
+    first = fit_segments(frame, CONFIG)
+    # another seed permutes the raw K-means labels; more data shifts the scaler slightly
+    more, _ = blobs(n=3300, centers=4)
+    second = fit_segments(more, SegmentConfig(**{**CONFIG.__dict__, "random_state": 7}))
+    aligned = align_to_previous(second, first, max_distance=1.5)
+    a = score_segments(first, frame)
+    b = score_segments(aligned, frame)
+    assert (a["segment_id"] == b["segment_id"]).mean() > 0.99
+    assert set(aligned.segment_ids) == set(first.segment_ids)
+    assert dict(zip(aligned.segment_ids, aligned.names, strict=True)) == dict(
+        zip(first.segment_ids, first.names, strict=True)
+    )
+
+
+def test_a_genuinely_new_segment_gets_a_new_id() -> None:
+    three, _ = blobs(centers=3, seed=1)
+    first = fit_segments(three, SegmentConfig(features=("f1", "f2", "f3"), k=3, n_init=2))
+    far = three.sample(600, random_state=0).copy()
+    far[["f1", "f2", "f3"]] = far[["f1", "f2", "f3"]] * 0.1 + 40.0  # a new, distant group
+    far["customer_id"] = [f"n{i:05d}" for i in range(len(far))]
+    grown = pd.concat([three, far], ignore_index=True)
+    second = fit_segments(grown, SegmentConfig(features=("f1", "f2", "f3"), k=4, n_init=2))
+    aligned = align_to_previous(second, first, max_distance=1.5)
+    assert set(first.segment_ids) < set(aligned.segment_ids)
+    assert max(aligned.segment_ids) == 4
+    scored = score_segments(aligned, far)
+    assert (scored["segment_id"] == 4).all()
+    assert len(set(aligned.names)) == 4
+
+
+def test_outlier_flag_marks_the_far_customers() -> None:
+    frame, _ = blobs(centers=3)
+    model = fit_segments(frame, CONFIG)
+    scored = score_segments(model, frame)
+    assert 0.005 < scored["is_outlier"].mean() < 0.02
+    far = frame.head(3).copy()
+    far[["f1", "f2", "f3"]] = 500.0
+    assert score_segments(model, far)["is_outlier"].all()

@@ -34,15 +34,15 @@ per_customer as (
     select
         customer_id,
         count(*) as session_count,
-        sum(event_count) as event_count,
-        avg(1.0 * duration_seconds) as avg_session_duration_seconds,
-        sum(product_view_count) as product_view_count,
-        sum(search_count) as search_count,
-        sum(cart_add_count) as cart_add_count,
-        sum(checkout_count) as checkout_count,
-        sum(case when has_purchase then 1 else 0 end) as purchase_session_count,
-        sum(case when has_cart_add then 1 else 0 end) as cart_session_count,
-        sum(case when has_cart_add and not has_purchase then 1 else 0 end)
+        cast(sum(event_count) as {{ dbt.type_bigint() }}) as event_count,
+        avg(cast(duration_seconds as {{ shop_type_double() }})) as avg_session_duration_seconds,
+        cast(sum(product_view_count) as {{ dbt.type_bigint() }}) as product_view_count,
+        cast(sum(search_count) as {{ dbt.type_bigint() }}) as search_count,
+        cast(sum(cart_add_count) as {{ dbt.type_bigint() }}) as cart_add_count,
+        cast(sum(checkout_count) as {{ dbt.type_bigint() }}) as checkout_count,
+        count(case when has_purchase then 1 end) as purchase_session_count,
+        count(case when has_cart_add then 1 end) as cart_session_count,
+        count(case when has_cart_add and not has_purchase then 1 end)
             as abandoned_cart_session_count
     from sessions
     group by 1
@@ -52,18 +52,19 @@ features as (
     select
         per_customer.customer_id,
         per_customer.session_count,
-        1.0 * per_customer.event_count / per_customer.session_count as events_per_session,
+        cast(per_customer.event_count as {{ shop_type_double() }})
+        / per_customer.session_count as events_per_session,
         per_customer.avg_session_duration_seconds,
         per_customer.product_view_count,
         per_customer.search_count,
         per_customer.cart_add_count,
         per_customer.checkout_count,
-        1.0 * per_customer.purchase_session_count / per_customer.session_count
-            as browse_to_buy_conversion,
+        cast(per_customer.purchase_session_count as {{ shop_type_double() }})
+        / per_customer.session_count as browse_to_buy_conversion,
         case
             when per_customer.cart_session_count > 0
                 then
-                    1.0 * per_customer.abandoned_cart_session_count
+                    cast(per_customer.abandoned_cart_session_count as {{ shop_type_double() }})
                     / per_customer.cart_session_count
         end as cart_abandonment_rate,
         active_days.last_visit_at,

@@ -33,12 +33,12 @@ per_customer as (
     select
         customer_id,
         count(*) as total_order_count,
-        sum(case when is_completed then 1 else 0 end) as order_count,
-        sum(case when is_cancelled then 1 else 0 end) as cancelled_order_count,
-        sum(case when is_returned then 1 else 0 end) as returned_order_count,
+        count(case when is_completed then 1 end) as order_count,
+        count(case when is_cancelled then 1 end) as cancelled_order_count,
+        count(case when is_returned then 1 end) as returned_order_count,
         sum(case when is_completed then order_total else 0 end) as monetary,
         sum(case when is_completed then discount_amount else 0 end) as discount_total,
-        sum(case when is_completed and has_discount then 1 else 0 end) as discounted_order_count,
+        count(case when is_completed and has_discount then 1 end) as discounted_order_count,
         min(case when is_completed then ordered_at end) as first_order_at,
         max(case when is_completed then ordered_at end) as last_order_at
     from orders
@@ -54,7 +54,9 @@ features as (
         per_customer.monetary,
         case
             when per_customer.order_count > 0
-                then per_customer.monetary / per_customer.order_count
+                then
+                    cast(per_customer.monetary as {{ shop_type_double() }})
+                    / per_customer.order_count
         end as avg_order_value,
         per_customer.first_order_at,
         per_customer.last_order_at,
@@ -64,28 +66,33 @@ features as (
         case
             when per_customer.order_count > 1
                 then
-                    1.0 * {{ dbt.datediff(
-                    'per_customer.first_order_at', 'per_customer.last_order_at', 'day') }}
+                    cast(
+                        {{ dbt.datediff(
+                            'per_customer.first_order_at', 'per_customer.last_order_at', 'day'
+                        ) }} as {{ shop_type_double() }}
+                    )
                     / (per_customer.order_count - 1)
         end as avg_days_between_orders,
         case
             when per_customer.order_count > 0
-                then 1.0 * per_customer.discounted_order_count / per_customer.order_count
+                then
+                    cast(per_customer.discounted_order_count as {{ shop_type_double() }})
+                    / per_customer.order_count
         end as discounted_order_share,
         case
             when per_customer.monetary + per_customer.discount_total > 0
                 then
-                    per_customer.discount_total
+                    cast(per_customer.discount_total as {{ shop_type_double() }})
                     / (per_customer.monetary + per_customer.discount_total)
         end as discount_revenue_share,
         case
             when per_customer.order_count + per_customer.returned_order_count > 0
                 then
-                    1.0 * per_customer.returned_order_count
+                    cast(per_customer.returned_order_count as {{ shop_type_double() }})
                     / (per_customer.order_count + per_customer.returned_order_count)
         end as return_rate,
-        1.0 * per_customer.cancelled_order_count / per_customer.total_order_count
-            as cancel_rate
+        cast(per_customer.cancelled_order_count as {{ shop_type_double() }})
+        / per_customer.total_order_count as cancel_rate
     from per_customer
     cross join as_of
     left join previous_orders

@@ -62,10 +62,13 @@ features as (
         {% for n in range(1, top_n + 1) -%}
             case
                 when per_customer.item_spend > 0
-                    then coalesce(shares.spend_top_{{ n }}, 0) / per_customer.item_spend
+                    then
+                        cast(coalesce(shares.spend_top_{{ n }}, 0) as {{ shop_type_double() }})
+                        / per_customer.item_spend
             end as category_share_{{ n }},
         {% endfor -%}
-        1.0 * per_customer.item_count / per_customer.orders_with_items as items_per_order
+        cast(per_customer.item_count as {{ shop_type_double() }})
+        / per_customer.orders_with_items as items_per_order
     from per_customer
     left join favourites
         on

@@ -16,11 +16,11 @@ sessions as (
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         count(*) as event_count,
-        sum(case when event_type = 'product_view' then 1 else 0 end) as product_view_count,
-        sum(case when event_type = 'search' then 1 else 0 end) as search_count,
-        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as cart_add_count,
-        sum(case when event_type = 'checkout' then 1 else 0 end) as checkout_count,
-        sum(case when event_type = 'purchase' then 1 else 0 end) as purchase_event_count
+        count(case when event_type = 'product_view' then 1 end) as product_view_count,
+        count(case when event_type = 'search' then 1 end) as search_count,
+        count(case when event_type = 'add_to_cart' then 1 end) as cart_add_count,
+        count(case when event_type = 'checkout' then 1 end) as checkout_count,
+        count(case when event_type = 'purchase' then 1 end) as purchase_event_count
     from events
     group by 1, 2
 ),
@@ -43,8 +43,10 @@ sessions_with_orders as (
 final as (
     select
         sessions.*,
-        {{ dbt.datediff('sessions.started_at', 'sessions.ended_at', 'second') }}
-            as duration_seconds,
+        cast(
+            {{ dbt.datediff('sessions.started_at', 'sessions.ended_at', 'second') }}
+            as {{ dbt.type_bigint() }}
+        ) as duration_seconds,
         sessions.cart_add_count > 0 as has_cart_add,
         (
             sessions.purchase_event_count > 0

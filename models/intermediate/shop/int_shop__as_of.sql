@@ -22,7 +22,7 @@ latest as (
 as_of as (
     select
         {% if as_of -%}
-            {{ shop_timestamp_literal(as_of) }}
+            min({{ shop_timestamp_literal(as_of) }})
         {%- else -%}
             max(latest_at)
         {%- endif %} as as_of_at

@@ -11,7 +11,7 @@ renamed as (
         {{ dbt.safe_cast('birth_year', dbt.type_int()) }} as birth_year,
         nullif(lower(trim(cast(gender as {{ dbt.type_string() }}))), '') as gender_raw,
         nullif(upper(trim(cast(country as {{ dbt.type_string() }}))), '') as country,
-        {{ dbt.safe_cast('income', dbt.type_float()) }} as income,
+        {{ dbt.safe_cast('income', shop_type_double()) }} as income,
         nullif(
             lower(trim(cast(acquisition_channel as {{ dbt.type_string() }}))), ''
         ) as acquisition_channel

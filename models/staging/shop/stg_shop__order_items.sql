@@ -9,9 +9,7 @@ renamed as (
         {{ shop_clean_id('order_id') }} as order_id,
         {{ shop_clean_id('product_id') }} as product_id,
         {{ dbt.safe_cast('quantity', dbt.type_int()) }} as quantity,
-        cast(
-            {{ dbt.safe_cast('unit_price', dbt.type_float()) }} as {{ shop_type_money() }}
-        ) as unit_price
+        {{ shop_cast_money(dbt.safe_cast('unit_price', shop_type_double())) }} as unit_price
     from source
 )
 

@@ -1,0 +1,141 @@
+{#-
+    One row per segment of the current run: size, name, the features that set it apart,
+    the dominant lifecycle stage and the key purchase and browsing figures.
+-#}
+with
+
+segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
+features as (
+    select * from {{ ref('customer_features') }}
+),
+
+names as (
+    select * from {{ ref('int_segment_names') }}
+),
+
+feature_profiles as (
+    select * from {{ ref('segment_feature_profiles') }}
+),
+
+joined as (
+    select
+        segments.segment_id,
+        segments.run_id,
+        features.*
+    from segments
+    inner join features
+        on segments.customer_id = features.customer_id
+),
+
+sizes as (
+    select
+        segment_id,
+        count(*) as customers,
+        sum(monetary) as revenue,
+        avg(1.0 * recency_days) as avg_recency_days,
+        avg(1.0 * order_count) as avg_order_count,
+        avg(1.0 * monetary) as avg_monetary,
+        avg(avg_order_value) as avg_order_value,
+        avg(discounted_order_share) as avg_discounted_order_share,
+        avg(1.0 * session_count) as avg_session_count,
+        avg(1.0 * product_view_count) as avg_product_view_count,
+        avg(1.0 * tenure_days) as avg_tenure_days,
+        avg(1.0 * age) as avg_age,
+        avg(income) as avg_income
+    from joined
+    group by 1
+),
+
+totals as (
+    select
+        sum(customers) as customers,
+        sum(revenue) as revenue
+    from sizes
+),
+
+stages as (
+    select
+        segment_id,
+        lifecycle_stage,
+        count(*) as customers,
+        row_number() over (
+            partition by segment_id order by count(*) desc, lifecycle_stage asc
+        ) as stage_rank
+    from joined
+    group by 1, 2
+),
+
+distinguishing as (
+    -- features known for at least half of the segment, by distance from the overall mean
+    select
+        feature_profiles.segment_id,
+        feature_profiles.feature,
+        feature_profiles.z_score,
+        row_number() over (
+            partition by feature_profiles.segment_id
+            order by abs(feature_profiles.z_score) desc, feature_profiles.feature asc
+        ) as feature_rank
+    from feature_profiles
+    inner join sizes
+        on feature_profiles.segment_id = sizes.segment_id
+    where
+        feature_profiles.z_score is not null
+        and feature_profiles.customers_with_value >= 0.5 * sizes.customers
+),
+
+top_features as (
+    select
+        segment_id,
+        max(case when feature_rank = 1 then feature end) as top_feature_1,
+        max(case when feature_rank = 1 then z_score end) as top_feature_1_z,
+        max(case when feature_rank = 2 then feature end) as top_feature_2,
+        max(case when feature_rank = 2 then z_score end) as top_feature_2_z,
+        max(case when feature_rank = 3 then feature end) as top_feature_3,
+        max(case when feature_rank = 3 then z_score end) as top_feature_3_z
+    from distinguishing
+    where feature_rank <= 3
+    group by 1
+),
+
+final as (
+    select
+        names.run_id,
+        sizes.segment_id,
+        names.segment_name,
+        names.generated_name,
+        sizes.customers,
+        1.0 * sizes.customers / totals.customers as customer_share,
+        sizes.revenue,
+        case when totals.revenue > 0 then sizes.revenue / totals.revenue end as revenue_share,
+        stages.lifecycle_stage as dominant_lifecycle_stage,
+        1.0 * stages.customers / sizes.customers as dominant_lifecycle_stage_share,
+        top_features.top_feature_1,
+        top_features.top_feature_1_z,
+        top_features.top_feature_2,
+        top_features.top_feature_2_z,
+        top_features.top_feature_3,
+        top_features.top_feature_3_z,
+        sizes.avg_recency_days,
+        sizes.avg_order_count,
+        sizes.avg_monetary,
+        sizes.avg_order_value,
+        sizes.avg_discounted_order_share,
+        sizes.avg_session_count,
+        sizes.avg_product_view_count,
+        sizes.avg_tenure_days,
+        sizes.avg_age,
+        sizes.avg_income
+    from sizes
+    cross join totals
+    inner join names
+        on sizes.segment_id = names.segment_id
+    left join stages
+        on sizes.segment_id = stages.segment_id and stages.stage_rank = 1
+    left join top_features
+        on sizes.segment_id = top_features.segment_id
+)
+
+select * from final

@@ -1,0 +1,124 @@
+"""K-means over time: stable ids across builds, fit/score split, quality on the demo shop."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from conftest import DbtResult, run_dbt
+from sklearn.metrics import adjusted_rand_score
+
+SEGMENTS = "select customer_id, segment_id, segment_name from customer_segments order by 1"
+
+
+def without_customers(src: Path, dst: Path, share: float) -> set[str]:
+    """Copy an input folder leaving out every row of a fixed `share` of customers."""
+    dst.mkdir(parents=True)
+    con = duckdb.connect()
+    ids = con.execute(
+        "select distinct cast(customer_id as varchar) as id"
+        f" from read_parquet('{src}/orders.parquet') union"
+        f" select cast(customer_id as varchar) from read_parquet('{src}/customers.parquet')"
+    ).df()["id"].sort_values()
+    dropped = set(ids.sample(frac=share, random_state=5))
+    con.register("dropped", pd.DataFrame({"id": sorted(dropped)}))
+    for name in ("orders", "customers", "events"):
+        con.execute(
+            f"copy (select * from read_parquet('{src}/{name}.parquet') where customer_id is null"
+            " or cast(customer_id as varchar) not in (select id from dropped))"
+            f" to '{dst}/{name}.parquet'"
+        )
+    for name in ("order_items", "products"):
+        shutil.copy(src / f"{name}.parquet", dst / f"{name}.parquet")
+    return dropped
+
+
+def test_demo_quality_bar(demo_build: DbtResult, demo_dir: Path) -> None:
+    truth = pd.read_parquet(demo_dir / "truth" / "personas.parquet")
+    truth["customer_id"] = truth["customer_id"].astype(str)
+    joined = demo_build.query(SEGMENTS).merge(truth, on="customer_id")
+    ari = adjusted_rand_score(joined["persona"], joined["segment_id"])
+    silhouette = demo_build.query("select silhouette from segmentation_runs").iloc[0, 0]
+    print(f"\ndemo: ARI vs planted personas {ari:.3f}, silhouette {silhouette:.3f}")
+    assert ari >= 0.80
+    assert silhouette >= 0.30
+
+
+def test_chosen_k_respects_the_smallest_segment_rule(demo_build: DbtResult) -> None:
+    sweep = demo_build.query("select * from segment_k_selection")
+    chosen = sweep[sweep["is_chosen"]].iloc[0]
+    assert chosen["min_segment_share"] >= 0.02
+    eligible = sweep[sweep["min_segment_share"] >= 0.02]
+    assert chosen["silhouette"] == eligible["silhouette"].max()
+
+
+def test_rebuild_on_same_data_keeps_ids_names_and_model(
+    demo_build: DbtResult, demo_dir: Path, tmp_path: Path
+) -> None:
+    shutil.copy(demo_build.db_path, tmp_path / "shopseg.duckdb")
+    again = run_dbt(["build"], tmp_path, demo_dir)
+    assert again.ok, again.output[-3000:]
+    pd.testing.assert_frame_equal(demo_build.query(SEGMENTS), again.query(SEGMENTS))
+    runs = again.query("select run_id, stability_ari from segmentation_runs")
+    assert len(runs) == 1  # nothing new was stored
+    assert runs["stability_ari"].iloc[0] == 1.0
+
+
+def test_five_percent_more_customers_keep_their_segment_ids(demo_dir: Path, tmp_path: Path):
+    smaller = tmp_path / "smaller"
+    dropped = without_customers(demo_dir, smaller, 0.05)
+    first = run_dbt(["build"], tmp_path / "work", smaller)
+    assert first.ok, first.output[-3000:]
+    before = first.query(SEGMENTS)
+    second = run_dbt(["build"], tmp_path / "work", demo_dir)
+    assert second.ok, second.output[-3000:]
+    after = second.query(SEGMENTS)
+    runs = second.query("select * from segmentation_runs order by run_seq")
+    assert len(runs) == 2 and runs["run_id"].nunique() == 2  # a refit happened
+    current = runs[runs["is_current"]].iloc[0]
+    print(
+        f"\nstability ARI on {current['stability_common_customers']:.0f} common customers: "
+        f"{current['stability_ari']:.3f}"
+    )
+    assert current["stability_ari"] >= 0.9
+    # every segment keeps its id and name: each old segment's customers mostly stay in it
+    common = before.merge(after, on="customer_id", suffixes=("_before", "_after"))
+    assert len(common) == len(before)
+    for seg, group in common.groupby("segment_id_before"):
+        assert (group["segment_id_after"] == seg).mean() > 0.9, seg
+        assert (group["segment_name_after"] == group["segment_name_before"]).mean() > 0.9
+    assert set(after["customer_id"]) - set(before["customer_id"]) == dropped & set(
+        after["customer_id"]
+    )
+    migration = second.query("select sum(customers) as n from segment_migration")
+    assert migration["n"].iloc[0] == len(before)
+
+
+def test_no_refit_scores_new_customers_with_the_stored_model(demo_dir: Path, tmp_path: Path):
+    smaller = tmp_path / "smaller"
+    without_customers(demo_dir, smaller, 0.05)
+    first = run_dbt(["build"], tmp_path / "work", smaller)
+    assert first.ok, first.output[-3000:]
+    model = first.query("select run_id from segment_model_versions")
+    second = run_dbt(["build"], tmp_path / "work", demo_dir, {"shop_refit": False})
+    assert second.ok, second.output[-3000:]
+    assert second.query("select run_id from segment_model_versions").equals(model)
+    segments = second.query("select distinct run_id from customer_segments")
+    assert list(segments["run_id"]) == list(model["run_id"])
+    features = second.query("select count(*) as n from customer_features")["n"].iloc[0]
+    assert second.query("select count(*) as n from customer_segments")["n"].iloc[0] == features
+
+
+def test_unstable_segments_raise_a_warning(
+    demo_build: DbtResult, demo_dir: Path, tmp_path: Path
+) -> None:
+    shutil.copy(demo_build.db_path, tmp_path / "shopseg.duckdb")
+    result = run_dbt(
+        ["build"], tmp_path, demo_dir, {"shop_segment_features": ["age", "income"], "shop_k": 3}
+    )
+    assert result.ok, result.output[-3000:]
+    statuses = result.results()
+    warned = [uid for uid, status in statuses.items() if status == "warn"]
+    assert any("value_at_least_segmentation_runs_stability_ari" in uid for uid in warned)
