@@ -17,11 +17,15 @@ def without_customers(src: Path, dst: Path, share: float) -> set[str]:
     """Copy an input folder leaving out every row of a fixed `share` of customers."""
     dst.mkdir(parents=True)
     con = duckdb.connect()
-    ids = con.execute(
-        "select distinct cast(customer_id as varchar) as id"
-        f" from read_parquet('{src}/orders.parquet') union"
-        f" select cast(customer_id as varchar) from read_parquet('{src}/customers.parquet')"
-    ).df()["id"].sort_values()
+    ids = (
+        con.execute(
+            "select distinct cast(customer_id as varchar) as id"
+            f" from read_parquet('{src}/orders.parquet') union"
+            f" select cast(customer_id as varchar) from read_parquet('{src}/customers.parquet')"
+        )
+        .df()["id"]
+        .sort_values()
+    )
     dropped = set(ids.sample(frac=share, random_state=5))
     con.register("dropped", pd.DataFrame({"id": sorted(dropped)}))
     for name in ("orders", "customers", "events"):
