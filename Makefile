@@ -12,6 +12,7 @@ DEMO_DIR ?= data/demo
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SHOPSEG_DUCKDB_PATH ?= $(CURDIR)/warehouse/shopseg.duckdb
 export SHOPSEG_INPUT_PATH ?= $(CURDIR)/$(DEMO_DIR)
+export SHOPSEG_PUBLISH_PATH ?= $(CURDIR)/warehouse/shopseg_published.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: build test setup demo dbt-build summary lint pytest clean
@@ -39,7 +40,7 @@ dbt-build: setup
 	$(BIN)/dbt build
 
 summary: setup
-	$(BIN)/shopseg summary --db $(SHOPSEG_DUCKDB_PATH)
+	$(BIN)/shopseg summary --db $(SHOPSEG_PUBLISH_PATH)
 
 ## test: install, lint Python and SQL, run pytest (library and real dbt builds)
 test: setup lint pytest
@@ -54,3 +55,13 @@ pytest: setup
 
 clean:
 	rm -rf target logs warehouse data dbt_packages
+
+## bench: time dbt build and a naive pandas baseline on 10k, 100k and 1M demo customers
+## (issue #8); BENCH_ARGS adds flags, e.g. BENCH_ARGS="--scales 10k,100k --skip-baseline"
+BENCH_CUSTOMERS ?= 10000,100000,1000000
+BENCH_EVENTS ?= 50
+BENCH_ARGS ?=
+.PHONY: bench
+bench: setup
+	$(BIN)/shopseg bench --customers $(BENCH_CUSTOMERS) --events-per-customer $(BENCH_EVENTS) \
+	  --out bench/out --results bench/results.md $(BENCH_ARGS)

@@ -10,9 +10,9 @@
     {{ return("cast('" ~ text | replace('T', ' ') ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {% endmacro %}
 
-{#- A validated positive number from a var. -#}
-{% macro shop_number(var_name) %}
-    {%- set value = var(var_name) -%}
+{#- A validated non-negative number from a var (`default` when the var is not set). -#}
+{% macro shop_number(var_name, default=none) %}
+    {%- set value = var(var_name) if default is none else var(var_name, default) -%}
     {%- if value is not number or value < 0 -%}
         {{ exceptions.raise_compiler_error(
             "shopseg: var " ~ var_name ~ " = '" ~ value ~ "' must be a non-negative number") }}

@@ -42,3 +42,44 @@
 {% macro shop_clean_id(column) -%}
     nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
 {%- endmacro %}
+
+{#-
+    The contract's columns that must be present in an input table; the others may be
+    absent and are read as null. (Present columns may still hold nulls, see the README.)
+-#}
+{% macro shop_required_columns(table_name) %}
+    {%- set required = {
+        'orders': ['order_id', 'customer_id', 'ordered_at', 'order_total'],
+        'customers': ['customer_id'],
+        'order_items': ['order_id', 'product_id', 'quantity', 'unit_price'],
+        'products': ['product_id'],
+        'events': ['customer_id', 'event_type', 'occurred_at'],
+    } -%}
+    {{ return(required[table_name]) }}
+{% endmacro %}
+
+{#- What a contract type holds: 'number', 'timestamp' or 'text' (ids and labels). -#}
+{% macro shop_contract_kind(contract_type) %}
+    {%- if contract_type == dbt.type_timestamp() -%}
+        {{ return('timestamp') }}
+    {%- elif contract_type in [dbt.type_int(), shop_type_double()] -%}
+        {{ return('number') }}
+    {%- endif -%}
+    {{ return('text') }}
+{% endmacro %}
+
+{#-
+    A cast that gives null where the value does not convert ('abc' as a number), so bad
+    cells are counted in data_quality_issues instead of failing the build. dbt.safe_cast
+    is a plain cast on DuckDB and PostgreSQL; DuckDB has try_cast. PostgreSQL (no try_cast)
+    reads typed warehouse tables, where the cast cannot fail.
+-#}
+{% macro shop_safe_cast(column, data_type) -%}
+    {{ return(adapter.dispatch('shop_safe_cast', 'shopseg')(column, data_type)) }}
+{%- endmacro %}
+{% macro default__shop_safe_cast(column, data_type) -%}
+    {{ return(dbt.safe_cast(column, data_type)) }}
+{%- endmacro %}
+{% macro duckdb__shop_safe_cast(column, data_type) -%}
+    {{ return('try_cast(' ~ column ~ ' as ' ~ data_type ~ ')') }}
+{%- endmacro %}

@@ -29,6 +29,10 @@ as_of as (
     select * from {{ ref('int_shop__as_of') }}
 ),
 
+spine as (
+    select * from {{ ref('int_customers_spine') }}
+),
+
 registered as (
     select distinct customer_id from customers
     where customer_id is not null
@@ -54,6 +58,17 @@ customer_ids as (
     from customers
     where customer_id is not null
     group by 1
+),
+
+input_customers as (
+    select customer_id from customers
+    where customer_id is not null
+    union
+    select customer_id from orders
+    where customer_id is not null
+    union
+    select customer_id from events
+    where customer_id is not null
 ),
 
 product_ids as (
@@ -129,11 +144,21 @@ checks as (
 
     select
         'orders' as table_name,
-        'order_total infinite, NaN or beyond 1e15' as problem,
+        'order_total NaN or infinite' as problem,
         'excluded' as handling,
         count(*) as rows_affected
     from orders
-    where is_total_out_of_range
+    where is_total_not_finite
+
+    union all
+
+    select
+        'orders' as table_name,
+        'order_total beyond shop_max_order_total' as problem,
+        'excluded' as handling,
+        count(*) as rows_affected
+    from orders
+    where is_total_out_of_range and not is_total_not_finite
 
     union all
 
@@ -226,6 +251,22 @@ checks as (
 
     select
         'events' as table_name,
+        'customer not in customers' as problem,
+        'kept, customer created' as handling,
+        count(*) as rows_affected
+    from events
+    cross join registered_count
+    left join registered
+        on events.customer_id = registered.customer_id
+    where
+        events.customer_id is not null
+        and registered.customer_id is null
+        and registered_count.customers > 0
+
+    union all
+
+    select
+        'events' as table_name,
         'occurred_at missing or not a timestamp' as problem,
         'excluded' as handling,
         count(*) as rows_affected
@@ -274,6 +315,18 @@ checks as (
         count(*) as rows_affected
     from order_items
     where not (quantity > 0 and unit_price >= 0)
+
+    union all
+
+    select
+        'all tables' as table_name,
+        'customer seen only after the as-of time' as problem,
+        'not segmented (counted per customer)' as handling,
+        count(*) as rows_affected
+    from input_customers
+    left join spine
+        on input_customers.customer_id = spine.customer_id
+    where spine.customer_id is null
 
     union all
 

@@ -21,7 +21,10 @@ def model(dbt, session):
         return empty_params().assign(run_seq=[])
     features = dbt.ref("customer_features")
     columns = ["customer_id", *[c for c in config.features if c in features.columns]]
-    fitted = fit_segments(features.select(*columns).to_arrow_table().to_pandas(), config)
+    try:
+        fitted = fit_segments(features.select(*columns).to_arrow_table().to_pandas(), config)
+    except ValueError as exc:  # bad input: the message names table, column and problem
+        raise ValueError(f"shopseg: {exc}") from None  # one line, not the library's stack
     if previous is not None and previous.run_id == fitted.run_id:
         log.info("shopseg: same data and settings as run %s: model unchanged", fitted.run_id)
         return empty_params().assign(run_seq=[])

@@ -7,34 +7,38 @@ import sys
 
 
 def summary(db_path: str) -> str:
-    """A short text summary of the segmentation stored in a DuckDB file."""
+    """A short text summary of the published segmentation in a DuckDB file."""
     import duckdb
 
     con = duckdb.connect(db_path, read_only=True)
     try:
         run = con.execute(
-            "select run_id, customers, k, silhouette, k_rule, as_of_at from segmentation_runs"
+            "select run_id, customers, k, silhouette, k_rule, as_of_at, stability_ari "
+            "from segmentation_runs where is_current"
         ).fetchone()
         sizes = con.execute(
-            "select segment_id, segment_name, count(*) as customers "
-            "from customer_segments group by 1, 2 order by 1"
+            "select segment_id, segment_name, customers, dominant_lifecycle_stage "
+            "from segment_profiles order by segment_id"
         ).fetchall()
+        issues = con.execute(
+            "select coalesce(sum(rows_affected), 0) from data_quality_issues "
+            "where handling not like 'kept%' and handling not like 'repaired%'"
+        ).fetchone()[0]
     finally:
         con.close()
     if run is None:
         return "no segmentation run found"
-    run_id, customers, k, silhouette, rule, as_of = run
+    run_id, customers, k, silhouette, rule, as_of, stability = run
     lines = [
-        f"shopseg run {run_id}: {customers} customers as of {as_of}, k = {k} ({rule}),"
-        f" silhouette = {silhouette:.3f}",
-        f"{'segment':>8}  {'name':<34} {'customers':>9} {'share':>6}",
+        f"shopseg model {run_id}: {customers} customers as of {as_of}",
+        f"k = {k} ({rule}), silhouette = {silhouette:.3f}"
+        + (f", stability ARI vs previous build = {stability:.3f}" if stability is not None else ""),
+        f"{'segment':>8}  {'name':<32} {'customers':>9} {'share':>6}  lifecycle",
     ]
-    for segment_id, name, n in sizes:
-        lines.append(f"{segment_id:>8}  {name:<34} {n:>9} {n / customers:>6.1%}")
-    lines.append(
-        f"tables: {db_path} (customer_segments, segmentation_runs, segment_k_selection, "
-        "customer_features)"
-    )
+    for segment_id, name, n, stage in sizes:
+        lines.append(f"{segment_id:>8}  {name:<32} {n:>9} {n / customers:>6.1%}  {stage}")
+    lines.append(f"input rows excluded as invalid or late: {issues} (see data_quality_issues)")
+    lines.append(f"tables for BI (read-only): {db_path}")
     return "\n".join(lines)
 
 
@@ -43,15 +47,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shopseg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="generate demo shop data (see shopseg demo --help)", add_help=False)
+    sub.add_parser("bench", help="benchmark dbt build (see shopseg bench --help)", add_help=False)
+    p_exp = sub.add_parser("export", help="write the customer ids of one segment")
+    p_exp.add_argument("--db", required=True, help="the published DuckDB file")
+    p_exp.add_argument("--segment", required=True, help="segment name or id")
+    p_exp.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p_exp.add_argument("--out", required=True, help="file to write")
     p_sum = sub.add_parser("summary", help="summarise the latest segmentation")
-    p_sum.add_argument("--db", required=True, help="DuckDB file dbt built")
+    p_sum.add_argument("--db", required=True, help="the published DuckDB file")
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         from shopseg import demo
 
         return demo.main(rest)
+    if args.command == "bench":
+        from shopseg import bench
+
+        return bench.main(rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    if args.command == "export":
+        from shopseg.export import export_segment
+
+        try:
+            rows = export_segment(args.db, args.segment, args.out, args.format)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"wrote {rows} customers of segment {args.segment!r} to {args.out}")
+        return 0
     print(summary(args.db))
     return 0
 

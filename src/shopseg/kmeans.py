@@ -15,11 +15,17 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 
 from shopseg.config import SegmentConfig
 from shopseg.naming import name_segments, profile_segments
-from shopseg.preprocess import Preprocessor, fit_preprocessor
+from shopseg.preprocess import (
+    NoUsableFeatureError,
+    Preprocessor,
+    empty_preprocessor,
+    fit_preprocessor,
+)
 
 log = logging.getLogger(__name__)
 
 ID_COLUMN = "customer_id"
+FALLBACK_NAME = "All customers"  # the one segment of a degenerate input (status 'fallback: ...')
 
 
 @dataclass(frozen=True)
@@ -118,14 +124,36 @@ def choose_k(sweep: pd.DataFrame, min_segment_share: float) -> tuple[int, str]:
 
 
 def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
-    """Fit the whole segmentation on a customer feature frame (one row per customer)."""
+    """Fit the whole segmentation on a customer feature frame (one row per customer).
+
+    Degenerate inputs get one segment, FALLBACK_NAME, with status 'fallback: <reason>':
+    fewer customers than the smallest k, no feature that varies, or fewer distinct
+    feature profiles than the smallest k. No customer at all is an error.
+    """
     _check_ids(features)
+    if features.empty:
+        raise ValueError(
+            "customer_features: no customers to segment: the input has no customer_id in "
+            "orders, customers or events up to the as-of time"
+        )
     ordered = features.sort_values(ID_COLUMN, kind="stable").reset_index(drop=True)
     fit_idx = sample_rows(len(ordered), config.fit_sample_size, config.random_state)
     fit_frame = ordered.iloc[fit_idx]
-    pre = fit_preprocessor(
-        fit_frame, config.features, config.winsor_quantile, config.skew_threshold
-    )
+    smallest_k = config.k if config.k is not None else config.k_min
+    k_var = f"shop_k = {config.k}" if config.k is not None else f"shop_k_min = {config.k_min}"
+    if config.k == 1:
+        return _single_segment(fit_frame, len(ordered), config, "shop_k = 1")
+    if len(ordered) < smallest_k:
+        n = len(ordered)
+        reason = f"{n} customer{'s' if n != 1 else ''}, fewer than {k_var}"
+        return _single_segment(fit_frame, n, config, reason)
+    try:
+        pre = fit_preprocessor(
+            fit_frame, config.features, config.winsor_quantile, config.skew_threshold
+        )
+    except NoUsableFeatureError:
+        reason = "no feature varies between customers (zero variance)"
+        return _single_segment(fit_frame, len(ordered), config, reason)
     x = pre.transform(fit_frame)
     log.info(
         "shopseg: fitting on %d of %d customers, %d features (%s)",
@@ -135,6 +163,10 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         ", ".join(pre.features),
     )
     sweep = sweep_k(x, config)
+    if sweep.empty:
+        distinct = len(np.unique(x, axis=0))
+        reason = f"{distinct} distinct feature profiles, fewer than {k_var}"
+        return _single_segment(fit_frame, len(ordered), config, reason, pre)
     k, rule = choose_k(sweep, config.min_segment_share)
     final = KMeans(
         n_clusters=k, init="k-means++", n_init=config.n_init, random_state=config.random_state
@@ -173,6 +205,46 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
     )
 
 
+def _single_segment(
+    fit_frame: pd.DataFrame,
+    customers: int,
+    config: SegmentConfig,
+    reason: str,
+    pre: Preprocessor | None = None,
+) -> SegmentModel:
+    """The documented fallback for a degenerate input: one segment holding every customer."""
+    if pre is None:
+        try:
+            pre = fit_preprocessor(
+                fit_frame, config.features, config.winsor_quantile, config.skew_threshold
+            )
+        except NoUsableFeatureError:
+            pre = empty_preprocessor(tuple(config.features))
+    x = pre.transform(fit_frame)
+    centroid = x.mean(axis=0, keepdims=True)
+    distances = np.sqrt(((x - centroid) ** 2).sum(axis=1))
+    status = f"fallback: {reason}"
+    log.warning("shopseg: %s: one segment, '%s', holds every customer", status, FALLBACK_NAME)
+    ids = "\n".join(fit_frame[ID_COLUMN].astype(str))
+    return SegmentModel(
+        run_id=_run_id(config, pre, x, extra=f"{status}\n{ids}"),
+        preprocessor=pre,
+        centroids=centroid,
+        segment_ids=(1,),
+        names=(FALLBACK_NAME,),
+        outlier_distance=(float(np.quantile(distances, config.outlier_quantile)),),
+        k_sweep=pd.DataFrame(),
+        metrics={
+            "k": 1.0,
+            "inertia": float((distances**2).sum()),
+            "fit_sample_size": float(len(fit_frame)),
+            "customers": float(customers),
+            "rule": "fallback: single segment",
+        },
+        status=status,
+    )
+
+
 def align_to_previous(
     model: SegmentModel, previous: SegmentModel, max_distance: float
 ) -> SegmentModel:
@@ -188,6 +260,9 @@ def align_to_previous(
         ((model.centroids[:, None, common] - prev_in_new[None, :, common]) ** 2).sum(axis=2)
     )
     rows, cols = linear_sum_assignment(cost)
+    if model.status != "ok" or previous.status != "ok" or not common.any():
+        # A fallback's single segment is no segment of a real model: nothing matches.
+        rows, cols = rows[:0], cols[:0]
     ids: list[int | None] = [None] * model.k
     names: list[str | None] = [None] * model.k
     for r, c in zip(rows, cols, strict=True):
@@ -312,8 +387,9 @@ def _elbow_scores(inertia: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_id(config: SegmentConfig, pre: Preprocessor, x: np.ndarray) -> str:
+def _run_id(config: SegmentConfig, pre: Preprocessor, x: np.ndarray, extra: str = "") -> str:
     digest = hashlib.sha256()
+    digest.update(extra.encode())
     digest.update(config.to_json().encode())
     digest.update(repr(pre.columns).encode())
     digest.update(np.ascontiguousarray(x, dtype=np.float64).tobytes())

@@ -10,6 +10,10 @@ import pandas as pd
 MISSING_SUFFIX = "__missing"
 
 
+class NoUsableFeatureError(ValueError):
+    """Every requested feature is absent, all missing or constant (zero variance)."""
+
+
 @dataclass(frozen=True)
 class Preprocessor:
     """Fitted preprocessing: log1p, winsorising, median imputation, missing flags, scaling."""
@@ -91,9 +95,9 @@ def fit_preprocessor(
             flags.append(name)
         columns.append(col)
     if not kept:
-        raise ValueError(
-            "no usable segmentation feature: every feature of "
-            f"{list(features)} is missing, constant or absent"
+        raise NoUsableFeatureError(
+            "customer_features: no usable segmentation feature: every feature of "
+            f"{list(features)} is absent, all null or the same for every customer"
         )
     draft = Preprocessor(
         features=tuple(kept),
@@ -121,6 +125,11 @@ def fit_preprocessor(
         scale=tuple(float(x) for x in scale),
         dropped=draft.dropped,
     )
+
+
+def empty_preprocessor(dropped: tuple[str, ...]) -> Preprocessor:
+    """A preprocessor that uses no feature (for a single-segment fallback)."""
+    return Preprocessor((), (), (), (), (), (), (), (), dropped=dropped)
 
 
 def _numeric_matrix(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:

@@ -51,3 +51,20 @@ def test_lost_or_doubled_customer_fails_exactly_once_gate(demo_build, demo_dir, 
     failed = failed_tests(result)
     assert any(name.startswith("segmented_exactly_once_customer_segments") for name in failed)
     assert any(name.startswith("unique_customer_segments") for name in failed)
+
+
+def test_k_outside_the_range_fails_the_k_gate(demo_build, demo_dir, tmp_path) -> None:
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "tampered.duckdb"
+    shutil.copy(demo_build.db_path, db)
+    con = duckdb.connect(str(db))
+    con.execute("update segmentation_runs set k = 99")
+    con.close()
+    result = run_dbt(["test", "--select", "segmentation_runs"], tmp_path, demo_dir, db_name=db.name)
+    assert not result.ok
+    assert any(
+        name.startswith("value_between_segmentation_runs_k") for name in failed_tests(result)
+    ), result.output[-3000:]

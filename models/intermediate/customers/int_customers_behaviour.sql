@@ -6,27 +6,35 @@ sessions as (
 ),
 
 events as (
-    select * from {{ ref('int_events__sessionised') }}
+    select * from {{ ref('stg_shop__events') }}
 ),
 
 as_of as (
     select * from {{ ref('int_shop__as_of') }}
 ),
 
-active_days as (
+recent_events as (
+    -- events of known customers in the 90 days up to as-of: all active days need
     select
         events.customer_id,
-        count(distinct case
-            when events.occurred_at > {{ dbt.dateadd('day', -30, 'as_of.as_of_at') }}
-                then cast(events.occurred_at as date)
-        end) as active_days_30d,
-        count(distinct case
-            when events.occurred_at > {{ dbt.dateadd('day', -90, 'as_of.as_of_at') }}
-                then cast(events.occurred_at as date)
-        end) as active_days_90d,
-        max(events.occurred_at) as last_visit_at
+        events.occurred_at,
+        events.occurred_at > {{ dbt.dateadd('day', -30, 'as_of.as_of_at') }} as is_last_30d
     from events
     cross join as_of
+    where
+        events.customer_id is not null
+        and events.occurred_at > {{ dbt.dateadd('day', -90, 'as_of.as_of_at') }}
+        and events.occurred_at <= as_of.as_of_at
+),
+
+active_days as (
+    select
+        customer_id,
+        count(distinct case
+            when is_last_30d then cast(occurred_at as date)
+        end) as active_days_30d,
+        count(distinct cast(occurred_at as date)) as active_days_90d
+    from recent_events
     group by 1
 ),
 
@@ -34,6 +42,7 @@ per_customer as (
     select
         customer_id,
         count(*) as session_count,
+        max(ended_at) as last_visit_at,
         cast(sum(event_count) as {{ dbt.type_bigint() }}) as event_count,
         avg(cast(duration_seconds as {{ shop_type_double() }})) as avg_session_duration_seconds,
         cast(sum(product_view_count) as {{ dbt.type_bigint() }}) as product_view_count,
@@ -67,11 +76,11 @@ features as (
                     cast(per_customer.abandoned_cart_session_count as {{ shop_type_double() }})
                     / per_customer.cart_session_count
         end as cart_abandonment_rate,
-        active_days.last_visit_at,
-        {{ dbt.datediff('active_days.last_visit_at', 'as_of.as_of_at', 'day') }}
+        per_customer.last_visit_at,
+        {{ dbt.datediff('per_customer.last_visit_at', 'as_of.as_of_at', 'day') }}
             as days_since_last_visit,
-        active_days.active_days_30d,
-        active_days.active_days_90d
+        coalesce(active_days.active_days_30d, 0) as active_days_30d,
+        coalesce(active_days.active_days_90d, 0) as active_days_90d
     from per_customer
     cross join as_of
     left join active_days

@@ -9,7 +9,7 @@
       at_risk      last order within shop_lapsed_days
       lapsed       otherwise
     plus RFM scores 1-5 among buyers (5 = most recent / most frequent / highest spend;
-    ties share a score) and the classic RFM segment from the rfm_segments seed.
+    ties share the highest score of their group) and the classic RFM segment from the rfm_segments seed.
 -#}
 with
 
@@ -98,7 +98,10 @@ final as (
                     || cast(staged.frequency_score as {{ dbt.type_string() }})
                     || cast(staged.monetary_score as {{ dbt.type_string() }})
         end as rfm_cell,
-        coalesce(rfm_segments.rfm_segment, 'No purchase') as rfm_segment
+        case
+            when staged.recency_score is null then 'No purchase'
+            else coalesce(rfm_segments.rfm_segment, 'Unmapped RFM cell')
+        end as rfm_segment
     from staged
     left join rfm_segments
         on

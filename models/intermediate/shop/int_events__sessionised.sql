@@ -47,17 +47,16 @@ session_starts as (
     from gaps
 ),
 
-rebuilt as (
+numbered as (
     select
         event_id,
         customer_id,
-        'gap-' || customer_id || '-' || cast(
-            sum(is_session_start) over (
-                partition by customer_id
-                order by occurred_at, event_id
-                rows between unbounded preceding and current row
-            ) as {{ dbt.type_string() }}
-        ) as session_key,
+        cast(null as {{ dbt.type_string() }}) as session_id,
+        sum(is_session_start) over (
+            partition by customer_id
+            order by occurred_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_number,
         event_type,
         occurred_at
     from session_starts
@@ -67,17 +66,31 @@ given as (
     select
         event_id,
         customer_id,
-        'id-' || session_id as session_key,
+        session_id,
+        cast(null as {{ dbt.type_bigint() }}) as session_number,
         event_type,
         occurred_at
     from valid_events
     where session_id is not null
 ),
 
-sessionised as (
+combined as (
     select * from given
     union all
-    select * from rebuilt
+    select * from numbered
+),
+
+sessionised as (
+    -- session_id / session_number identify the session; session_key names it as text
+    select
+        event_id,
+        customer_id,
+        session_id,
+        session_number,
+        {{ shop_session_key('session_id', 'customer_id', 'session_number') }} as session_key,
+        event_type,
+        occurred_at
+    from combined
 )
 
 select * from sessionised

@@ -9,10 +9,12 @@ orders as (
     select * from {{ ref('int_orders__cleaned') }}
 ),
 
-sessions as (
+per_session as (
+    -- grouped by the numeric/short keys; the text key is built once per session below
     select
         customer_id,
-        session_key,
+        session_id,
+        session_number,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         count(*) as event_count,
@@ -22,7 +24,22 @@ sessions as (
         count(case when event_type = 'checkout' then 1 end) as checkout_count,
         count(case when event_type = 'purchase' then 1 end) as purchase_event_count
     from events
-    group by 1, 2
+    group by 1, 2, 3
+),
+
+sessions as (
+    select
+        customer_id,
+        {{ shop_session_key('session_id', 'customer_id', 'session_number') }} as session_key,
+        started_at,
+        ended_at,
+        event_count,
+        product_view_count,
+        search_count,
+        cart_add_count,
+        checkout_count,
+        purchase_event_count
+    from per_session
 ),
 
 sessions_with_orders as (

@@ -8,8 +8,8 @@ renamed as (
     select
         {{ shop_clean_id('order_id') }} as order_id,
         {{ shop_clean_id('product_id') }} as product_id,
-        {{ dbt.safe_cast('quantity', dbt.type_int()) }} as quantity,
-        {{ shop_cast_money(dbt.safe_cast('unit_price', shop_type_double())) }} as unit_price
+        {{ shop_safe_cast('quantity', dbt.type_int()) }} as quantity,
+        {{ shop_cast_money(shop_safe_cast('unit_price', shop_type_double())) }} as unit_price
     from source
 )
 

@@ -1,3 +1,12 @@
+{#-
+    Totals beyond +-shop_max_order_total (default 1e9, at most 1e15 so that cents fit the
+    money type) are taken for data errors: null here, counted in data_quality_issues.
+-#}
+{%- set max_total = shop_number('shop_max_order_total', 1000000000) -%}
+{%- if max_total > 1e15 -%}
+    {{ exceptions.raise_compiler_error(
+        "shopseg: var shop_max_order_total = " ~ max_total ~ " must be at most 1e15") }}
+{%- endif -%}
 with
 
 source as (
@@ -8,9 +17,9 @@ renamed as (
     select
         {{ shop_clean_id('order_id') }} as order_id,
         {{ shop_clean_id('customer_id') }} as customer_id,
-        {{ dbt.safe_cast('ordered_at', dbt.type_timestamp()) }} as ordered_at,
-        {{ dbt.safe_cast('order_total', shop_type_double()) }} as order_total_raw,
-        {{ dbt.safe_cast('discount_amount', shop_type_double()) }} as discount_amount_raw,
+        {{ shop_safe_cast('ordered_at', dbt.type_timestamp()) }} as ordered_at,
+        {{ shop_safe_cast('order_total', shop_type_double()) }} as order_total_raw,
+        {{ shop_safe_cast('discount_amount', shop_type_double()) }} as discount_amount_raw,
         coalesce(lower(trim(cast(status as {{ dbt.type_string() }}))), 'completed') as status
     from source
 ),
@@ -21,7 +30,7 @@ typed as (
         customer_id,
         ordered_at,
         case
-            when order_total_raw between -1e15 and 1e15
+            when order_total_raw between -{{ max_total }} and {{ max_total }}
                 then {{ shop_cast_money('order_total_raw') }}
         end as order_total,
         case
@@ -30,7 +39,11 @@ typed as (
         end as discount_amount,
         status,
         order_total_raw is not null
-        and order_total_raw not between -1e15 and 1e15 as is_total_out_of_range
+        and order_total_raw not between -{{ max_total }} and {{ max_total }}
+            as is_total_out_of_range,
+        -- NaN sorts above every number (DuckDB and PostgreSQL), infinities beyond 1e308
+        order_total_raw is not null
+        and order_total_raw not between -1e308 and 1e308 as is_total_not_finite
     from renamed
 )
 

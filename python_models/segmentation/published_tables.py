@@ -1,0 +1,21 @@
+"""Publish the marts to the BI file once every upstream model and gate has passed."""
+
+from shopseg.publish import publish
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    target = dbt.config.get("publish_path")
+    relations = {
+        "customer_features": dbt.ref("customer_features"),
+        "customer_segments": dbt.ref("customer_segments"),
+        "segment_profiles": dbt.ref("segment_profiles"),
+        "segment_feature_profiles": dbt.ref("segment_feature_profiles"),
+        "segmentation_runs": dbt.ref("segmentation_runs"),
+        "segment_k_selection": dbt.ref("segment_k_selection"),
+        "segment_migration": dbt.ref("segment_migration"),
+        "segment_model_versions": dbt.ref("segment_model_versions"),
+        "segment_centroids": dbt.ref("segment_centroids"),
+        "data_quality_issues": dbt.ref("data_quality_issues"),
+    }
+    return publish(((name, rel.to_arrow_table) for name, rel in relations.items()), target)

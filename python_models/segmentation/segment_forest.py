@@ -1,0 +1,32 @@
+"""Fit a random forest and a rule tree on the K-means segments; store each new run."""
+
+import logging
+
+from shopseg.forest import ForestConfig, empty_results, fit_forest, forest_results, training_frame
+from shopseg.params import model_from_params
+
+log = logging.getLogger("shopseg")
+
+
+def model(dbt, session):
+    dbt.config(
+        materialized="incremental", incremental_strategy="delete+insert", unique_key="run_id"
+    )
+    config = ForestConfig.from_mapping(dbt.config.get("shopseg"))
+    kmeans = model_from_params(dbt.ref("int_segment_model__latest").df())
+    features = dbt.ref("customer_features").select(
+        "customer_id", *kmeans.preprocessor.features, "lifecycle_stage"
+    )
+    segments = dbt.ref("segment_kmeans_assignments").select("customer_id", "segment_id")
+    frame = training_frame(
+        features.to_arrow_table().to_pandas(), segments.to_arrow_table().to_pandas()
+    )
+    fit = fit_forest(frame, kmeans.preprocessor.features, config, kmeans.run_id)
+    seq = 0
+    if dbt.is_incremental:
+        stored = session.sql(f"select distinct run_id, run_seq from {dbt.this} order by 2").df()
+        if len(stored) and stored["run_id"].iloc[-1] == fit.run_id:
+            log.info("shopseg: same data and settings as forest run %s: unchanged", fit.run_id)
+            return empty_results().assign(run_seq=[])
+        seq = int(stored["run_seq"].max()) if len(stored) else 0
+    return forest_results(fit, kmeans.segment_ids).assign(run_seq=seq + 1)

@@ -1,0 +1,275 @@
+"""Tests for the benchmark harness and the pandas baseline (tiny sizes, no timing checks)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shopseg import baseline, bench, demo
+
+ALLOCATE_MB = 200
+
+
+@pytest.fixture(scope="module")
+def tiny_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 600-customer demo shop as parquet files."""
+    out = tmp_path_factory.mktemp("tiny_shop")
+    demo.generate_to(out, customers=600, events_per_customer=10)
+    return out
+
+
+def test_parse_scales_accepts_suffixes() -> None:
+    assert bench.parse_scales("10000, 100k,1M,2.5k") == [10_000, 100_000, 1_000_000, 2_500]
+
+
+@pytest.mark.parametrize("text", ["", "0", "-5", "ten"])
+def test_parse_scales_rejects_bad_input(text: str) -> None:
+    with pytest.raises(ValueError):
+        bench.parse_scales(text)
+
+
+def _python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def test_measure_sees_memory_of_grandchildren(tmp_path: Path) -> None:
+    # the child only waits; the grandchild holds the memory
+    grandchild = f"import time; b = bytearray({ALLOCATE_MB} * 2**20); time.sleep(1.5)"
+    child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
+    m = bench.measure(_python(child), tmp_path, {}, tmp_path / "run.log", interval=0.05)
+    assert m.status == "ok" and m.returncode == 0
+    assert m.peak_tree_rss > ALLOCATE_MB * 2**20
+    assert m.max_process_rss > ALLOCATE_MB * 2**20
+    assert m.samples > 0 and m.peak_at is not None
+
+
+def test_measure_reports_failure_and_captures_output(tmp_path: Path) -> None:
+    code = "import sys; print('hello'); sys.exit(4)"
+    m = bench.measure(_python(code), tmp_path, {}, tmp_path / "run.log")
+    assert (m.status, m.returncode) == ("failed", 4)
+    assert (tmp_path / "run.log.out").read_text().strip() == "hello"
+
+
+def test_measure_kills_a_run_over_the_memory_limit(tmp_path: Path) -> None:
+    code = (
+        "import time\nchunks = []\nfor _ in range(100):\n"
+        "    chunks.append(bytearray(50 * 2**20)); time.sleep(0.05)"
+    )
+    m = bench.measure(
+        _python(code), tmp_path, {}, tmp_path / "run.log", interval=0.05, memory_limit=150 * 2**20
+    )
+    assert m.status == "memory_limit"
+    assert m.returncode != 0
+    assert m.peak_tree_rss > 150 * 2**20
+    assert "limit" in m.note
+
+
+def test_tree_rss_counts_this_process() -> None:
+    assert bench.tree_rss(__import__("os").getpid()) > 10 * 2**20
+
+
+def _fake_target(target: Path) -> None:
+    target.mkdir(parents=True)
+    results = {
+        "elapsed_time": 9.5,
+        "results": [
+            {"unique_id": "model.shopseg.stg_a", "status": "success", "execution_time": 1.0},
+            {
+                "unique_id": "model.shopseg.fit",
+                "status": "success",
+                "execution_time": 6.0,
+                "timing": [
+                    {
+                        "name": "compile",
+                        "started_at": "2026-01-01T00:00:10.000000Z",
+                        "completed_at": "2026-01-01T00:00:11.000000Z",
+                    },
+                    {
+                        "name": "execute",
+                        "started_at": "2026-01-01T00:00:11.000000Z",
+                        "completed_at": "2026-01-01T00:00:16.000000Z",
+                    },
+                ],
+            },
+            {
+                "unique_id": "test.shopseg.not_null_a.3f2e1d",
+                "status": "fail",
+                "execution_time": 0.5,
+            },
+        ],
+    }
+    manifest = {
+        "nodes": {
+            "model.shopseg.stg_a": {"fqn": ["shopseg", "staging", "shop", "stg_a"]},
+            "model.shopseg.fit": {"fqn": ["shopseg", "segmentation", "fit"]},
+        }
+    }
+    (target / "run_results.json").write_text(json.dumps(results))
+    (target / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_peak_between_uses_only_samples_in_the_window() -> None:
+    trace = [(1.0, 10), (2.0, 50), (3.0, 20), (4.0, 90)]
+    assert bench.peak_between(trace, 1.5, 3.5) == 50
+    assert bench.peak_between(trace, 5.0, 6.0) is None
+
+
+def test_node_times_sorted_with_layers(tmp_path: Path) -> None:
+    _fake_target(tmp_path / "target")
+    t0 = pd.Timestamp("2026-01-01T00:00:00Z").timestamp()
+    trace = [(t0 + 5, 100), (t0 + 12, 700), (t0 + 20, 900)]
+    nodes, elapsed = bench.node_times(tmp_path / "target", trace)
+    assert elapsed == 9.5
+    assert [n.unique_id for n in nodes] == [
+        "model.shopseg.fit",
+        "model.shopseg.stg_a",
+        "test.shopseg.not_null_a.3f2e1d",
+    ]
+    assert [n.layer for n in nodes] == ["segmentation", "staging", "test"]
+    assert nodes[0].started == t0 + 10 and nodes[0].completed == t0 + 16
+    assert nodes[0].peak_rss == 700  # the sample at 20 s is after the node finished
+    assert nodes[1].peak_rss is None  # no timing, no attribution
+    totals = bench.layer_totals([n.__dict__ for n in nodes])
+    assert list(totals) == ["segmentation", "staging", "test"]
+
+
+def test_node_times_without_artifacts(tmp_path: Path) -> None:
+    assert bench.node_times(tmp_path) == ([], None)
+
+
+def _run(status: str, wall: float, peak: int) -> dict:
+    m = bench.Measurement(status, 0, wall, peak, peak, wall, 10, 1.0, 1.0, "now")
+    return m.__dict__
+
+
+def _scales() -> list[bench.Scale]:
+    nodes = [
+        {"unique_id": "model.shopseg.fit", "resource_type": "model", "layer": "segmentation"}
+        | {"status": "success", "seconds": 6.0},
+        {"unique_id": "test.shopseg.not_null_a.3f2e1d", "resource_type": "test", "layer": "test"}
+        | {"status": "pass", "seconds": 0.5},
+    ]
+    small = bench.Scale(100_000, 50, {"events": 5_000_000}, 10.0)
+    small.dbt = _run("ok", 20.0, 2**30) | {"nodes": nodes, "dbt_elapsed": 15.0}
+    small.baseline = _run("ok", 40.0, 2 * 2**30) | {"stages": {"load": 1.0}}
+    large = bench.Scale(1_000_000, 50, {"events": 50_000_000}, 100.0, gen_cached=True)
+    large.dbt = _run("ok", 100.0, 3 * 2**30) | {"nodes": nodes, "dbt_elapsed": 90.0}
+    large.baseline = _run("memory_limit", 50.0, 18 * 2**30)
+    return [small, large]
+
+
+def test_report_names_slowest_node_ratios_and_growth() -> None:
+    machine = {
+        "cores": 2,
+        "usable_cores": 2,
+        "cpu": "cpu",
+        "ram_gib": 8.0,
+        "python": "3.11",
+        "platform": "linux",
+        "versions": {"duckdb": "2"},
+    }
+    report = bench.markdown_report(machine, _scales())
+    assert "**fit** (6.0 s" in report
+    assert "| 100,000 → 1,000,000 | 10.00× | 5.00× | 3.00× | - | - |" in report
+    assert "0.50×" in report  # dbt / baseline time at 100k
+    assert "(memory_limit)" in report  # the baseline that was stopped is reported, not hidden
+    assert "test: not_null_a" in report
+    table = bench.text_table(bench.summary_rows(_scales()))
+    assert len(table.splitlines()) == 4
+
+
+def test_baseline_features_match_hand_computed_values() -> None:
+    as_of = pd.Timestamp("2026-06-30 12:00")
+    orders = pd.DataFrame(
+        {
+            "order_id": [1, 2, 3, 4, 4],
+            "customer_id": [10, 10, 10, 11, 11],
+            "ordered_at": pd.to_datetime(
+                ["2026-06-01", "2026-06-20", "2026-06-25", "2026-05-01", "2026-05-02"]
+            ),
+            "order_total": [100.0, 50.0, 30.0, 20.0, 99.0],
+            "discount_amount": [10.0, None, 0.0, None, None],
+            "status": pd.Categorical([None, "completed", "returned", None, "cancelled"]),
+        }
+    )
+    got = baseline.order_features(orders, as_of)
+    assert got.loc[10, "order_count"] == 2
+    assert got.loc[10, "monetary"] == 150.0
+    assert got.loc[10, "avg_order_value"] == 75.0
+    assert got.loc[10, "recency_days"] == 10
+    assert got.loc[10, "discounted_order_share"] == 0.5
+    assert got.loc[10, "return_rate"] == pytest.approx(1 / 3)
+    assert got.loc[11, "order_count"] == 1  # the duplicated order 4 keeps its earliest row
+
+
+def test_baseline_sessions_use_ids_or_thirty_minute_gaps() -> None:
+    as_of = pd.Timestamp("2026-06-30")
+    times = ["2026-06-01 10:00", "2026-06-01 10:20", "2026-06-01 11:00", "2026-06-02 09:00"]
+    events = pd.DataFrame(
+        {
+            "event_id": [1, 2, 3, 4, 5, 6],
+            "customer_id": pd.array([7, 7, 7, 7, 8, None], dtype="Int64"),
+            "session_id": [None, None, None, "s1", "s2", "s3"],
+            "event_type": ["page_view", "product_view", "add_to_cart", "product_view"]
+            + ["page_view", "page_view"],
+            "occurred_at": pd.to_datetime([*times, "2026-06-29 23:00", "2026-06-29 23:00"]),
+        }
+    )
+    got = baseline.event_features(events, as_of)
+    assert list(got.index) == [7, 8]  # the anonymous event is dropped
+    assert got.loc[7, "session_count"] == 3  # 10:00 + 10:20 together, 11:00 alone, s1
+    assert got.loc[7, "product_view_count"] == 2
+    assert got.loc[7, "cart_add_count"] == 1
+    assert got.loc[7, "days_since_last_visit"] == 28
+    assert got.loc[8, "days_since_last_visit"] == 1
+
+
+def test_baseline_runs_end_to_end_on_a_tiny_shop(tiny_shop: Path) -> None:
+    stages: dict[str, float] = {}
+    result = baseline.run(tiny_shop, k_values=range(3, 5), n_init=1, stages=stages)
+    assert list(stages) == list(baseline.STAGES)
+    assert result["customers"] == pd.read_parquet(tiny_shop / "truth" / "personas.parquet").shape[0]
+    assert result["k"] in (3, 4)
+    assert 0.0 <= result["forest_accuracy"] <= 1.0
+    features = baseline.build_features(baseline.load_tables(tiny_shop))
+    assert list(features.columns) == list(baseline.FEATURES)
+    assert features.index.is_unique
+    assert np.isfinite(baseline.scale(features)).all()
+
+
+def test_baseline_cli_prints_one_json_line(tiny_shop: Path, capsys: pytest.CaptureFixture) -> None:
+    assert baseline.main(["--input", str(tiny_shop), "--k-min", "3", "--k-max", "3"]) == 0
+    report = json.loads(capsys.readouterr().out.strip())
+    assert report["status"] == "ok"
+    assert set(report["stages"]) == set(report["stage_started_at"]) == set(baseline.STAGES)
+
+
+def test_generate_data_reuses_identical_data(tmp_path: Path) -> None:
+    first = bench.generate_data(tmp_path / "d", 300, 5, seed=1, regenerate=False)
+    again = bench.generate_data(tmp_path / "d", 300, 5, seed=1, regenerate=False)
+    other = bench.generate_data(tmp_path / "d", 300, 5, seed=2, regenerate=False)
+    assert not first[2] and again[2] and not other[2]
+    assert again[0] == first[0]
+
+
+@pytest.mark.e2e
+def test_run_bench_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
+    project = Path(__file__).resolve().parents[2]
+    machine, scales = bench.run_bench([1500], 10, tmp_path / "out", project)
+    (scale,) = scales
+    assert scale.dbt is not None and scale.dbt["status"] == "ok", scale.dbt
+    names = {n["unique_id"] for n in scale.dbt["nodes"]}
+    assert "model.shopseg.segment_kmeans_fit" in names
+    assert scale.dbt["peak_tree_rss"] > 0
+    assert (tmp_path / "out" / "runs" / "customers-1500-epc-10" / "dbt" / "shopseg.duckdb").exists()
+    assert scale.baseline is not None and scale.baseline["status"] == "ok", scale.baseline
+    assert set(scale.baseline["stage_peak_rss"]) == set(baseline.STAGES)
+    report = bench.markdown_report(machine, scales)
+    assert "slowest node" in report and "shopseg / baseline" in report
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert list(saved["scales"]) == ["1500x10"]
