@@ -51,7 +51,7 @@ lint: setup
 	$(BIN)/sqlfluff lint models macros tests --processes 2
 
 pytest: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 clean:
 	rm -rf target logs warehouse data dbt_packages

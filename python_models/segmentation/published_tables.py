@@ -17,5 +17,10 @@ def model(dbt, session):
         "segment_model_versions": dbt.ref("segment_model_versions"),
         "segment_centroids": dbt.ref("segment_centroids"),
         "data_quality_issues": dbt.ref("data_quality_issues"),
+        "segment_classifier_metrics": dbt.ref("segment_classifier_metrics"),
+        "segment_classifier_class_metrics": dbt.ref("segment_classifier_class_metrics"),
+        "segment_confusion": dbt.ref("segment_confusion"),
+        "segment_feature_importance": dbt.ref("segment_feature_importance"),
+        "segment_rules": dbt.ref("segment_rules"),
     }
     return publish(((name, rel.to_arrow_table) for name, rel in relations.items()), target)

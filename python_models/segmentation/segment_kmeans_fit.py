@@ -3,7 +3,7 @@
 import logging
 
 from shopseg.config import SegmentConfig, parse_bool
-from shopseg.kmeans import align_to_previous, fit_segments
+from shopseg.kmeans import align_to_previous, fit_hash, fit_segments
 from shopseg.params import empty_params, latest_model, model_to_params
 
 log = logging.getLogger("shopseg")
@@ -25,7 +25,7 @@ def model(dbt, session):
         fitted = fit_segments(features.select(*columns).to_arrow_table().to_pandas(), config)
     except ValueError as exc:  # bad input: the message names table, column and problem
         raise ValueError(f"shopseg: {exc}") from None  # one line, not the library's stack
-    if previous is not None and previous.run_id == fitted.run_id:
+    if previous is not None and fit_hash(previous) == fitted.run_id:
         log.info("shopseg: same data and settings as run %s: model unchanged", fitted.run_id)
         return empty_params().assign(run_seq=[])
     if previous is not None:

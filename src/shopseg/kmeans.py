@@ -245,6 +245,12 @@ def _single_segment(
     )
 
 
+def fit_hash(model: SegmentModel) -> str:
+    """Hash of the settings and data a model was fitted on (its run_id before any alignment)."""
+    value = model.metrics.get("fit_hash", model.run_id)
+    return str(value)
+
+
 def align_to_previous(
     model: SegmentModel, previous: SegmentModel, max_distance: float
 ) -> SegmentModel:
@@ -252,7 +258,9 @@ def align_to_previous(
 
     Centroids are matched one to one by minimum total distance (Hungarian algorithm) in the
     new model's standardised space; a pair further apart than `max_distance` is no match, and
-    an unmatched segment gets a fresh id, above every id the lineage has used.
+    an unmatched segment gets a fresh id, above every id the lineage has used. The aligned
+    model's run_id hashes its fit with the previous run_id, so a version is never stored twice
+    even when the data returns to an earlier state.
     """
     prev_in_new = _to_space(previous, model.preprocessor)
     common = ~np.isnan(prev_in_new).all(axis=0)
@@ -295,8 +303,11 @@ def align_to_previous(
     metrics = dict(model.metrics)
     metrics["max_segment_id"] = float(max(previous.max_segment_id, max(ids)))  # type: ignore[arg-type]
     metrics["previous_run_id"] = previous.run_id
+    metrics["fit_hash"] = fit_hash(model)
+    lineage = hashlib.sha256(f"{fit_hash(model)}\n{previous.run_id}".encode()).hexdigest()[:16]
     return replace(
         model,
+        run_id=lineage,
         centroids=model.centroids[order],
         segment_ids=tuple(int(ids[i]) for i in order),  # type: ignore[arg-type]
         names=tuple(str(names[i]) for i in order),

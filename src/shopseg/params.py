@@ -129,7 +129,7 @@ def model_from_params(params: pd.DataFrame) -> SegmentModel:
     metrics: dict[str, float | str] = {
         n: float(v) for n, v in values.items() if v is not None and not pd.isna(v)
     }
-    for key in ("rule", "previous_run_id"):
+    for key in ("rule", "previous_run_id", "fit_hash"):
         if isinstance(text.get(key), str):
             metrics[key] = text[key]
     return SegmentModel(

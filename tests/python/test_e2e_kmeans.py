@@ -70,12 +70,24 @@ def test_rebuild_on_same_data_keeps_ids_names_and_model(
     assert runs["stability_ari"].iloc[0] == 1.0
 
 
-def test_five_percent_more_customers_keep_their_segment_ids(demo_dir: Path, tmp_path: Path):
+def test_new_customers_scored_then_refit_keeps_segment_ids(demo_dir: Path, tmp_path: Path):
     smaller = tmp_path / "smaller"
     dropped = without_customers(demo_dir, smaller, 0.05)
     first = run_dbt(["build"], tmp_path / "work", smaller)
     assert first.ok, first.output[-3000:]
     before = first.query(SEGMENTS)
+    model = first.query("select run_id from segment_model_versions")
+
+    # 1. shop_refit false: the 5% new customers are scored with the stored model
+    scored = run_dbt(["build"], tmp_path / "work", demo_dir, {"shop_refit": False})
+    assert scored.ok, scored.output[-3000:]
+    assert scored.query("select run_id from segment_model_versions").equals(model)
+    segments = scored.query("select distinct run_id from customer_segments")
+    assert list(segments["run_id"]) == list(model["run_id"])
+    features = scored.query("select count(*) as n from customer_features")["n"].iloc[0]
+    assert scored.query("select count(*) as n from customer_segments")["n"].iloc[0] == features
+
+    # 2. refit on the grown data: a new model version, the same segment ids and names
     second = run_dbt(["build"], tmp_path / "work", demo_dir)
     assert second.ok, second.output[-3000:]
     after = second.query(SEGMENTS)
@@ -87,7 +99,6 @@ def test_five_percent_more_customers_keep_their_segment_ids(demo_dir: Path, tmp_
         f"{current['stability_ari']:.3f}"
     )
     assert current["stability_ari"] >= 0.9
-    # every segment keeps its id and name: each old segment's customers mostly stay in it
     common = before.merge(after, on="customer_id", suffixes=("_before", "_after"))
     assert len(common) == len(before)
     for seg, group in common.groupby("segment_id_before"):
@@ -97,22 +108,7 @@ def test_five_percent_more_customers_keep_their_segment_ids(demo_dir: Path, tmp_
         after["customer_id"]
     )
     migration = second.query("select sum(customers) as n from segment_migration")
-    assert migration["n"].iloc[0] == len(before)
-
-
-def test_no_refit_scores_new_customers_with_the_stored_model(demo_dir: Path, tmp_path: Path):
-    smaller = tmp_path / "smaller"
-    without_customers(demo_dir, smaller, 0.05)
-    first = run_dbt(["build"], tmp_path / "work", smaller)
-    assert first.ok, first.output[-3000:]
-    model = first.query("select run_id from segment_model_versions")
-    second = run_dbt(["build"], tmp_path / "work", demo_dir, {"shop_refit": False})
-    assert second.ok, second.output[-3000:]
-    assert second.query("select run_id from segment_model_versions").equals(model)
-    segments = second.query("select distinct run_id from customer_segments")
-    assert list(segments["run_id"]) == list(model["run_id"])
-    features = second.query("select count(*) as n from customer_features")["n"].iloc[0]
-    assert second.query("select count(*) as n from customer_segments")["n"].iloc[0] == features
+    assert migration["n"].iloc[0] == len(after)  # everyone was in the previous (scored) build
 
 
 def test_unstable_segments_raise_a_warning(

@@ -9,7 +9,13 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from shopseg.config import ConfigError, SegmentConfig
-from shopseg.kmeans import align_to_previous, choose_k, fit_segments, score_segments
+from shopseg.kmeans import (
+    align_to_previous,
+    choose_k,
+    fit_hash,
+    fit_segments,
+    score_segments,
+)
 from shopseg.params import model_from_params, model_to_params
 from shopseg.preprocess import fit_preprocessor
 
@@ -156,3 +162,14 @@ def test_outlier_flag_marks_the_far_customers() -> None:
     far = frame.head(3).copy()
     far[["f1", "f2", "f3"]] = 500.0
     assert score_segments(model, far)["is_outlier"].all()
+
+
+def test_data_returning_to_an_earlier_state_gets_a_new_version() -> None:
+    a_frame, _ = blobs(seed=0)
+    b_frame, _ = blobs(n=3300, seed=0)
+    a = fit_segments(a_frame, CONFIG)
+    b = align_to_previous(fit_segments(b_frame, CONFIG), a, max_distance=1.5)
+    a_again = align_to_previous(fit_segments(a_frame, CONFIG), b, max_distance=1.5)
+    assert len({a.run_id, b.run_id, a_again.run_id}) == 3
+    assert fit_hash(a_again) == a.run_id  # same fit as the first, another version
+    assert a_again.segment_ids == a.segment_ids
