@@ -83,3 +83,18 @@
 {% macro duckdb__shop_safe_cast(column, data_type) -%}
     {{ return('try_cast(' ~ column ~ ' as ' ~ data_type ~ ')') }}
 {%- endmacro %}
+
+{#-
+    A double rounded to `digits` decimals. Parallel aggregation adds floats in any order, so
+    the last bits of a sum or mean can differ between two runs on the same data; published
+    figures are rounded so that the same input gives byte-identical tables.
+-#}
+{% macro shop_round(expression, digits=9) %}
+    {{- return(adapter.dispatch('shop_round', 'shopseg')(expression, digits)) -}}
+{% endmacro %}
+{% macro default__shop_round(expression, digits) -%}
+    round({{ expression }}, {{ digits }})
+{%- endmacro %}
+{% macro postgres__shop_round(expression, digits) -%}
+    cast(round(cast({{ expression }} as numeric), {{ digits }}) as double precision)
+{%- endmacro %}

@@ -59,16 +59,18 @@ final as (
         long.segment_id,
         long.feature,
         long.customers_with_value,
-        long.mean_value,
+        {{ shop_round('long.mean_value') }} as mean_value,
         long.median_value,
-        overall.overall_mean,
-        overall.overall_sd,
+        {{ shop_round('overall.overall_mean') }} as overall_mean,
+        {{ shop_round('overall.overall_sd') }} as overall_sd,
         case
-            when overall.overall_mean != 0 then long.mean_value / overall.overall_mean
+            when overall.overall_mean != 0
+                then {{ shop_round('long.mean_value / overall.overall_mean') }}
         end as lift,
         case
             when overall.overall_sd > 0
-                then (long.mean_value - overall.overall_mean) / overall.overall_sd
+                then {{ shop_round(
+                    '(long.mean_value - overall.overall_mean) / overall.overall_sd') }}
         end as z_score
     from long
     inner join overall

@@ -118,16 +118,16 @@ final as (
         top_features.top_feature_2_z,
         top_features.top_feature_3,
         top_features.top_feature_3_z,
-        sizes.avg_recency_days,
-        sizes.avg_order_count,
-        sizes.avg_monetary,
-        sizes.avg_order_value,
-        sizes.avg_discounted_order_share,
-        sizes.avg_session_count,
-        sizes.avg_product_view_count,
-        sizes.avg_tenure_days,
-        sizes.avg_age,
-        sizes.avg_income
+        {{ shop_round('sizes.avg_recency_days') }} as avg_recency_days,
+        {{ shop_round('sizes.avg_order_count') }} as avg_order_count,
+        {{ shop_round('sizes.avg_monetary') }} as avg_monetary,
+        {{ shop_round('sizes.avg_order_value') }} as avg_order_value,
+        {{ shop_round('sizes.avg_discounted_order_share') }} as avg_discounted_order_share,
+        {{ shop_round('sizes.avg_session_count') }} as avg_session_count,
+        {{ shop_round('sizes.avg_product_view_count') }} as avg_product_view_count,
+        {{ shop_round('sizes.avg_tenure_days') }} as avg_tenure_days,
+        {{ shop_round('sizes.avg_age') }} as avg_age,
+        {{ shop_round('sizes.avg_income') }} as avg_income
     from sizes
     cross join totals
     inner join names

@@ -378,7 +378,8 @@ def score_customers(fit: ForestFit, frame: pd.DataFrame, chunk_size: int = 100_0
     probability = np.empty(n, dtype=np.float64)
     for start in range(0, n, chunk_size):
         part = impute(_matrix(ordered.iloc[start : start + chunk_size], fit.features), fit.medians)
-        proba = fit.forest.predict_proba(part)
+        # trees are summed on 2 threads in any order: round away the last-bit noise
+        proba = np.round(fit.forest.predict_proba(part), 9)
         top = np.argmax(proba, axis=1)
         best[start : start + len(part)] = top
         probability[start : start + len(part)] = proba[np.arange(len(part)), top]

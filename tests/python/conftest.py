@@ -69,6 +69,8 @@ def run_dbt(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_TARGET_PATH": str(target_path),
         "DBT_LOG_PATH": str(work / "logs"),
+        # the published file sits beside the warehouse, whatever the caller's environment says
+        "SHOPSEG_PUBLISH_PATH": str(db_path.with_name(db_path.stem + "_published.duckdb")),
     }
     if input_path is not None:
         full_env["SHOPSEG_INPUT_PATH"] = str(input_path)

@@ -103,6 +103,7 @@ def test_killed_build_keeps_previous_tables(
         "SHOPSEG_INPUT_PATH": str(demo_dir),
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "SHOPSEG_PUBLISH_PATH": str(published(tmp_path)),
     }
     build = subprocess.Popen(
         [DBT, "build", "--vars", json.dumps({"shop_n_init": 60})],
