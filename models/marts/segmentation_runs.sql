@@ -93,7 +93,7 @@ final as (
         runs.run_seq,
         runs.is_current,
         case when runs.is_current then as_of.as_of_at end as as_of_at,
-        'kmeans' as algorithm,
+        runs.algorithm,
         cast(runs.fit_customers as {{ dbt.type_int() }}) as fit_customers,
         scored.customers,
         scored.outlier_customers,

@@ -22,5 +22,6 @@ def model(dbt, session):
         "segment_confusion": dbt.ref("segment_confusion"),
         "segment_feature_importance": dbt.ref("segment_feature_importance"),
         "segment_rules": dbt.ref("segment_rules"),
+        "segment_dendrogram": dbt.ref("segment_dendrogram"),
     }
     return publish(((name, rel.to_arrow_table) for name, rel in relations.items()), target)

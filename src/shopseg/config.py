@@ -46,6 +46,8 @@ class SegmentConfig:
     winsor_quantile: float = 0.01
     skew_threshold: float = 1.0
     outlier_quantile: float = 0.99
+    algorithm: str = "kmeans"
+    agglomerative_sample_size: int = 5_000
     match_max_distance: float = 1.5
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -68,11 +70,21 @@ class SegmentConfig:
             raise ConfigError(
                 f"shop_outlier_quantile must be in (0, 1], got {self.outlier_quantile}"
             )
+        if self.algorithm not in ("kmeans", "agglomerative"):
+            raise ConfigError(
+                f"shop_algorithm must be kmeans or agglomerative, got {self.algorithm!r}"
+            )
         if self.match_max_distance < 0:
             raise ConfigError(
                 f"shop_segment_match_max_distance must be >= 0, got {self.match_max_distance}"
             )
-        for name in ("n_init", "sweep_sample_size", "fit_sample_size", "silhouette_sample_size"):
+        for name in (
+            "agglomerative_sample_size",
+            "n_init",
+            "sweep_sample_size",
+            "fit_sample_size",
+            "silhouette_sample_size",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"shop_{name} must be positive, got {getattr(self, name)}")
         if not self.features:
@@ -107,6 +119,8 @@ def _coerce(name: str, raw: Any) -> Any:
             raw = None
         elif name == "features":
             raw = json.loads(text) if text.startswith("[") else [t for t in text.split(",")]
+        elif name == "algorithm":
+            return text.lower()
         else:
             raw = json.loads(text)
     if raw is None:

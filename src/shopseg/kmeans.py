@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
@@ -41,6 +42,7 @@ class SegmentModel:
     k_sweep: pd.DataFrame  # one row per k tried
     metrics: dict[str, float | str]
     status: str = "ok"
+    dendrogram: np.ndarray | None = None  # agglomerative: scipy linkage of the fit sample
 
     @property
     def k(self) -> int:
@@ -65,8 +67,12 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
     """Fit K-means for each candidate k and record the quality indices of each."""
     n = x.shape[0]
     ks = [config.k] if config.k is not None else list(range(config.k_min, config.k_max + 1))
-    sweep_idx = sample_rows(n, config.sweep_sample_size, config.random_state)
+    size = config.sweep_sample_size
+    if config.algorithm == "agglomerative":
+        size = min(size, config.agglomerative_sample_size)
+    sweep_idx = sample_rows(n, size, config.random_state)
     xs = x[sweep_idx]
+    tree = _ward_tree(xs) if config.algorithm == "agglomerative" else None
     sil_idx = sample_rows(len(xs), config.silhouette_sample_size, config.random_state + 1)
     total_ss = float(((xs - xs.mean(axis=0)) ** 2).sum())
     distinct_rows = len(np.unique(xs, axis=0))
@@ -76,10 +82,7 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
             log.info("shopseg: k=%d skipped: %d distinct customers", k, distinct_rows)
             continue
         started = time.perf_counter()
-        model = KMeans(
-            n_clusters=k, init="k-means++", n_init=config.n_init, random_state=config.random_state
-        ).fit(xs)
-        labels = model.labels_
+        _, labels, inertia = _cluster(xs, k, config, tree)
         sizes = np.bincount(labels, minlength=k)
         distinct = len(np.unique(labels[sil_idx]))
         rows.append(
@@ -88,8 +91,8 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
                 "silhouette": float(
                     silhouette_score(xs[sil_idx], labels[sil_idx]) if distinct > 1 else np.nan
                 ),
-                "inertia": float(model.inertia_),
-                "between_ss": total_ss - float(model.inertia_),
+                "inertia": inertia,
+                "between_ss": total_ss - inertia,
                 "calinski_harabasz": float(calinski_harabasz_score(xs, labels)),
                 "davies_bouldin": float(davies_bouldin_score(xs, labels)),
                 "min_segment_share": float(sizes.min() / sizes.sum()),
@@ -168,12 +171,18 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         reason = f"{distinct} distinct feature profiles, fewer than {k_var}"
         return _single_segment(fit_frame, len(ordered), config, reason, pre)
     k, rule = choose_k(sweep, config.min_segment_share)
-    final = KMeans(
-        n_clusters=k, init="k-means++", n_init=config.n_init, random_state=config.random_state
-    ).fit(x)
-    order = _canonical_order(final.cluster_centers_, final.labels_)
-    centroids = final.cluster_centers_[order]
-    labels = np.argsort(order)[final.labels_]
+    dendrogram = None
+    if config.algorithm == "agglomerative":
+        sample = x[sample_rows(len(x), config.agglomerative_sample_size, config.random_state)]
+        dendrogram = _ward_tree(sample)
+        centres, _, _ = _cluster(sample, k, config, dendrogram)
+        raw_labels = _nearest(x, centres)  # everyone else joins the nearest cluster centre
+    else:
+        centres, raw_labels, _ = _cluster(x, k, config, None)
+    order = _canonical_order(centres, raw_labels)
+    centroids = centres[order]
+    labels = np.argsort(order)[raw_labels]
+    k = len(centroids)
     distances = np.sqrt(((x - centroids[labels]) ** 2).sum(axis=1))
     outlier = tuple(
         float(np.quantile(distances[labels == i], config.outlier_quantile))
@@ -186,10 +195,11 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
     metrics: dict[str, float | str] = {
         "k": float(k),
         "silhouette": float(chosen["silhouette"]),
-        "inertia": float(final.inertia_),
+        "inertia": float(((x - centroids[labels]) ** 2).sum()),
         "fit_sample_size": float(len(fit_frame)),
         "customers": float(len(ordered)),
         "rule": rule,
+        "algorithm": config.algorithm,
     }
     run_id = _run_id(config, pre, x)
     log.info("shopseg: chose k=%d (%s), run %s", k, rule, run_id)
@@ -202,7 +212,37 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         outlier_distance=outlier,
         k_sweep=sweep,
         metrics=metrics,
+        dendrogram=dendrogram,
     )
+
+
+def _ward_tree(x: np.ndarray) -> np.ndarray:
+    """Ward linkage of the rows of x (scipy format: left, right, distance, size)."""
+    return linkage(x, method="ward")
+
+
+def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre of every row (first on ties)."""
+    d2 = (x**2).sum(axis=1)[:, None] - 2.0 * x @ centres.T + (centres**2).sum(axis=1)[None, :]
+    return np.argmin(d2, axis=1)
+
+
+def _cluster(
+    x: np.ndarray, k: int, config: SegmentConfig, tree: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Centres, labels and within-cluster sum of squares of k clusters of x."""
+    if config.algorithm == "agglomerative":
+        raw = fcluster(tree, t=k, criterion="maxclust") - 1
+        present = np.unique(raw)
+        labels = np.searchsorted(present, raw)
+        centres = np.vstack([x[labels == i].mean(axis=0) for i in range(len(present))])
+    else:
+        model = KMeans(
+            n_clusters=k, init="k-means++", n_init=config.n_init, random_state=config.random_state
+        ).fit(x)
+        centres, labels = model.cluster_centers_, model.labels_
+    inertia = float(((x - centres[labels]) ** 2).sum())
+    return centres, labels, inertia
 
 
 def _single_segment(

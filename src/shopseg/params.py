@@ -74,6 +74,11 @@ def model_to_params(model: SegmentModel, extra: dict[str, str] | None = None) ->
             rows.append(
                 ("centroid_original", segment_id, None, feature, float(original[i, j]), None)
             )
+    if model.dendrogram is not None:
+        for step, (left, right, distance, size) in enumerate(model.dendrogram):
+            for key, value in (("left", left), ("right", right), ("distance", distance)):
+                rows.append(("dendrogram", None, step, key, float(value), None))
+            rows.append(("dendrogram", None, step, "size", float(size), None))
     for record in model.k_sweep.to_dict("records"):
         k = int(record.pop("k"))
         for key, value in record.items():
@@ -129,7 +134,7 @@ def model_from_params(params: pd.DataFrame) -> SegmentModel:
     metrics: dict[str, float | str] = {
         n: float(v) for n, v in values.items() if v is not None and not pd.isna(v)
     }
-    for key in ("rule", "previous_run_id", "fit_hash"):
+    for key in ("rule", "previous_run_id", "fit_hash", "algorithm"):
         if isinstance(text.get(key), str):
             metrics[key] = text[key]
     return SegmentModel(

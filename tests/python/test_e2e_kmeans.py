@@ -122,3 +122,18 @@ def test_unstable_segments_raise_a_warning(
     statuses = result.results()
     warned = [uid for uid, status in statuses.items() if status == "warn"]
     assert any("value_at_least_segmentation_runs_stability_ari" in uid for uid in warned)
+
+
+def test_agglomerative_passes_the_same_gates(demo_dir: Path, tmp_path: Path) -> None:
+    result = run_dbt(["build"], tmp_path, demo_dir, {"shop_algorithm": "agglomerative"})
+    assert result.ok, result.output[-3000:]  # every gate of the K-means build passed
+    run = result.query("select algorithm, k, silhouette from segmentation_runs").iloc[0]
+    assert run["algorithm"] == "agglomerative"
+    merges = result.query("select count(*) from segment_dendrogram").iloc[0, 0]
+    assert merges == 5000 - 1  # Ward on the default 5,000-customer sample
+    truth = pd.read_parquet(demo_dir / "truth" / "personas.parquet")
+    truth["customer_id"] = truth["customer_id"].astype(str)
+    joined = result.query(SEGMENTS).merge(truth, on="customer_id")
+    ari = adjusted_rand_score(joined["persona"], joined["segment_id"])
+    print(f"\nagglomerative: k {run['k']}, silhouette {run['silhouette']:.3f}, ARI {ari:.3f}")
+    assert ari >= 0.70

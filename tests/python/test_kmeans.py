@@ -173,3 +173,23 @@ def test_data_returning_to_an_earlier_state_gets_a_new_version() -> None:
     assert len({a.run_id, b.run_id, a_again.run_id}) == 3
     assert fit_hash(a_again) == a.run_id  # same fit as the first, another version
     assert a_again.segment_ids == a.segment_ids
+
+
+def test_agglomerative_recovers_blobs_and_keeps_its_tree() -> None:
+    frame, truth = blobs(n=6000)
+    config = SegmentConfig(
+        features=("f1", "f2", "f3"),
+        k_min=2,
+        k_max=6,
+        algorithm="agglomerative",
+        agglomerative_sample_size=1500,
+    )
+    model = fit_segments(frame, config)
+    assert model.k == 4 and model.metrics["algorithm"] == "agglomerative"
+    scored = score_segments(model, frame)  # everyone beyond the sample: nearest centre
+    assert adjusted_rand_score(truth, scored["segment_id"]) > 0.99
+    assert model.dendrogram.shape == (1499, 4)
+    params = model_to_params(model)
+    assert (params["record_type"] == "dendrogram").sum() == 1499 * 4
+    with pytest.raises(ConfigError, match="shop_algorithm"):
+        SegmentConfig(algorithm="dbscan")

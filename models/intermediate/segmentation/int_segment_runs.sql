@@ -21,6 +21,7 @@ runs as (
         max(case when name = 'fit_sample_size' then value end) as fit_sample_size,
         max(case when name = 'max_segment_id' then value end) as max_segment_id,
         max(case when name = 'rule' then text_value end) as k_rule,
+        coalesce(max(case when name = 'algorithm' then text_value end), 'kmeans') as algorithm,
         max(case when name = 'status' then text_value end) as status,
         max(case when name = 'features' then text_value end) as features_used,
         max(case when name = 'dropped_features' then text_value end) as features_dropped,
