@@ -9,24 +9,14 @@ segment_names as (
     select * from {{ ref('int_segment_names') }}
 ),
 
-latest as (
-    select max(run_seq) as run_seq from results
-),
-
-targets as (
-    select
-        run_id,
-        max(text_value) as classifier_target
-    from results
-    where record_type = 'run' and name = 'target'
-    group by 1
+forest_runs as (
+    select * from {{ ref('int_forest_runs') }}
 ),
 
 class_metrics as (
     select
         run_id,
         class_label,
-        max(run_seq) as run_seq,
         max(case when name = 'precision' then value end) as precision_score,
         max(case when name = 'recall' then value end) as recall_score,
         max(case when name = 'f1' then value end) as f1_score,
@@ -40,8 +30,8 @@ class_metrics as (
 final as (
     select
         class_metrics.run_id,
-        class_metrics.run_seq = latest.run_seq as is_current,
-        targets.classifier_target,
+        forest_runs.is_current,
+        forest_runs.classifier_target,
         class_metrics.class_label,
         coalesce(segment_names.segment_name, class_metrics.class_label) as class_name,
         class_metrics.precision_score,
@@ -50,12 +40,11 @@ final as (
         cast(class_metrics.holdout_support as {{ dbt.type_int() }}) as holdout_support,
         cast(class_metrics.train_support as {{ dbt.type_int() }}) as train_support
     from class_metrics
-    cross join latest
-    inner join targets
-        on class_metrics.run_id = targets.run_id
+    inner join forest_runs
+        on class_metrics.run_id = forest_runs.run_id
     left join segment_names
         on
-            targets.classifier_target = 'segment_id'
+            forest_runs.classifier_target = 'segment_id'
             and class_metrics.class_label
             = cast(segment_names.segment_id as {{ dbt.type_string() }})
 )

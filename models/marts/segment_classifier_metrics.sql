@@ -10,8 +10,8 @@ results as (
     where record_type = 'run'
 ),
 
-latest as (
-    select max(run_seq) as run_seq from results
+forest_runs as (
+    select * from {{ ref('int_forest_runs') }}
 ),
 
 runs as (
@@ -46,7 +46,7 @@ final as (
     select
         runs.run_id,
         runs.run_seq,
-        runs.run_seq = latest.run_seq as is_current,
+        forest_runs.is_current,
         runs.classifier_target,
         runs.kmeans_run_id,
         runs.accuracy,
@@ -68,7 +68,8 @@ final as (
         runs.config,
         runs.library_versions
     from runs
-    cross join latest
+    inner join forest_runs
+        on runs.run_id = forest_runs.run_id
 )
 
 select * from final

@@ -8,23 +8,13 @@ results as (
     select * from {{ ref('segment_forest') }}
 ),
 
-latest as (
-    select max(run_seq) as run_seq from results
-),
-
-targets as (
-    select
-        run_id,
-        max(text_value) as classifier_target
-    from results
-    where record_type = 'run' and name = 'target'
-    group by 1
+forest_runs as (
+    select * from {{ ref('int_forest_runs') }}
 ),
 
 cells as (
     select
         run_id,
-        run_seq,
         class_label as actual_class,
         predicted_label as predicted_class,
         cast(value as {{ dbt.type_int() }}) as customers
@@ -44,8 +34,8 @@ with_totals as (
 final as (
     select
         with_totals.run_id,
-        with_totals.run_seq = latest.run_seq as is_current,
-        targets.classifier_target,
+        forest_runs.is_current,
+        forest_runs.classifier_target,
         with_totals.actual_class,
         with_totals.predicted_class,
         with_totals.actual_class = with_totals.predicted_class as is_correct,
@@ -56,9 +46,8 @@ final as (
                 then 1.0 * with_totals.customers / with_totals.actual_customers
         end as share_of_actual
     from with_totals
-    cross join latest
-    inner join targets
-        on with_totals.run_id = targets.run_id
+    inner join forest_runs
+        on with_totals.run_id = forest_runs.run_id
 )
 
 select * from final

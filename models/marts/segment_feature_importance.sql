@@ -10,15 +10,14 @@ results as (
     where record_type = 'importance'
 ),
 
-latest as (
-    select max(run_seq) as run_seq from results
+forest_runs as (
+    select * from {{ ref('int_forest_runs') }}
 ),
 
 importances as (
     select
         run_id,
         feature,
-        max(run_seq) as run_seq,
         max(case when name = 'permutation_mean' then value end) as permutation_importance_mean,
         max(case when name = 'permutation_std' then value end) as permutation_importance_std,
         max(case when name = 'impurity' then value end) as impurity_importance,
@@ -30,7 +29,7 @@ importances as (
 final as (
     select
         importances.run_id,
-        importances.run_seq = latest.run_seq as is_current,
+        forest_runs.is_current,
         importances.feature,
         importances.permutation_importance_mean,
         importances.permutation_importance_std,
@@ -45,7 +44,8 @@ final as (
         ) as impurity_rank,
         importances.impute_median
     from importances
-    cross join latest
+    inner join forest_runs
+        on importances.run_id = forest_runs.run_id
 )
 
 select * from final

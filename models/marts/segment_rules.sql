@@ -14,15 +14,14 @@ segment_names as (
     select * from {{ ref('int_segment_names') }}
 ),
 
-latest as (
-    select max(run_seq) as run_seq from results
+forest_runs as (
+    select * from {{ ref('int_forest_runs') }}
 ),
 
 rules as (
     select
         run_id,
         item_id as rule_id,
-        max(run_seq) as run_seq,
         max(class_label) as segment_label,
         max(case when name = 'rule_kind' then text_value end) as rule_kind,
         max(case when name = 'rule_text' then text_value end) as rule_text,
@@ -38,7 +37,7 @@ rules as (
 final as (
     select
         rules.run_id,
-        rules.run_seq = latest.run_seq as is_current,
+        forest_runs.is_current,
         cast(rules.rule_id as {{ dbt.type_int() }}) as rule_id,
         cast(rules.segment_label as {{ dbt.type_int() }}) as segment_id,
         segment_names.segment_name,
@@ -50,7 +49,8 @@ final as (
         cast(rules.holdout_support as {{ dbt.type_int() }}) as holdout_support,
         rules.holdout_precision
     from rules
-    cross join latest
+    inner join forest_runs
+        on rules.run_id = forest_runs.run_id
     left join segment_names
         on cast(rules.segment_label as {{ dbt.type_int() }}) = segment_names.segment_id
 )
