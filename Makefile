@@ -43,7 +43,7 @@ summary: setup
 	$(BIN)/shopseg summary --db $(SHOPSEG_PUBLISH_PATH)
 
 ## test: install, lint Python and SQL, run pytest (library and real dbt builds)
-test: setup lint pytest
+test: setup browser lint pytest
 
 lint: setup
 	$(BIN)/ruff check src python_models tests
@@ -65,3 +65,30 @@ BENCH_ARGS ?=
 bench: setup
 	$(BIN)/shopseg bench --customers $(BENCH_CUSTOMERS) --events-per-customer $(BENCH_EVENTS) \
 	  --out bench/out --results bench/results.md $(BENCH_ARGS)
+
+## report: static HTML segment report (inline SVG charts) of the published DuckDB file;
+## REPORT_ARGS adds flags, e.g. REPORT_ARGS="--screenshot warehouse/report.png"
+REPORT ?= warehouse/report.html
+REPORT_ARGS ?=
+.PHONY: report browser
+report: setup
+	$(BIN)/shopseg report --db $(SHOPSEG_PUBLISH_PATH) --out $(REPORT) $(REPORT_ARGS)
+
+## browser: install Debian's chromium (headless screenshots and the browser test) when missing
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null; then sudo="sudo"; \
+	  else echo "chromium is missing and this user cannot install it: run as root or install sudo"; exit 1; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium; }
+
+## metrics: query the semantic layer with MetricFlow on the warehouse `make build` wrote;
+## METRICS and GROUP_BY choose, MF_ARGS adds flags, e.g. MF_ARGS="--order -revenue --csv m.csv".
+## mf reads target/semantic_manifest.json of the project (not DBT_TARGET_PATH): parse writes it.
+METRICS ?= customers,revenue,orders,average_order_value,segment_share,at_risk_revenue
+GROUP_BY ?= customer__segment_name
+MF_ARGS ?= --decimals 3
+.PHONY: metrics
+metrics: setup
+	$(BIN)/dbt parse --quiet --target-path target
+	$(BIN)/mf query --metrics $(METRICS) --group-by $(GROUP_BY) --quiet $(MF_ARGS)

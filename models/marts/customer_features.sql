@@ -37,7 +37,7 @@ joined as (
         spine.is_registered,
         -- demographic
         demographics.signup_at,
-        demographics.tenure_days,
+        cast(demographics.tenure_days as {{ dbt.type_bigint() }}) as tenure_days,
         demographics.age,
         coalesce(demographics.age_band, 'unknown') as age_band,
         coalesce(demographics.gender, 'unknown') as gender,
@@ -53,7 +53,7 @@ joined as (
         orders.avg_order_value,
         orders.first_order_at,
         orders.last_order_at,
-        orders.recency_days,
+        cast(orders.recency_days as {{ dbt.type_bigint() }}) as recency_days,
         orders.avg_days_between_orders,
         orders.discounted_order_share,
         orders.discount_revenue_share,
@@ -76,7 +76,7 @@ joined as (
         behaviour.browse_to_buy_conversion,
         behaviour.cart_abandonment_rate,
         behaviour.last_visit_at,
-        behaviour.days_since_last_visit,
+        cast(behaviour.days_since_last_visit as {{ dbt.type_bigint() }}) as days_since_last_visit,
         coalesce(behaviour.active_days_30d, 0) as active_days_30d,
         coalesce(behaviour.active_days_90d, 0) as active_days_90d,
         -- purchase stage

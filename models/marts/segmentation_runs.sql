@@ -25,7 +25,7 @@ scored as (
     select
         run_id,
         count(*) as customers,
-        sum(case when is_outlier then 1 else 0 end) as outlier_customers
+        count(case when is_outlier then 1 end) as outlier_customers
     from assignments
     group by 1
 ),
@@ -106,8 +106,10 @@ final as (
         runs.features_used,
         runs.features_dropped,
         runs.previous_run_id,
-        case when runs.is_current then stability.common_customers end
-            as stability_common_customers,
+        case
+            when runs.is_current
+                then cast(stability.common_customers as {{ dbt.type_bigint() }})
+        end as stability_common_customers,
         case when runs.is_current then stability.stability_ari end as stability_ari
     from runs
     cross join as_of

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -42,6 +43,30 @@ def summary(db_path: str) -> str:
     return "\n".join(lines)
 
 
+def report(db_path: str, out: str, screenshot: str | None = None) -> int:
+    """Write the HTML segment report and optionally its screenshot; return an exit code."""
+    from shopseg.browser import BrowserError, render_page
+    from shopseg.report import write_report
+
+    try:
+        html_path = write_report(db_path, out)
+    except (FileNotFoundError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"wrote the segment report to {html_path}")
+    if screenshot is None:
+        return 0
+    try:
+        page = render_page(html_path, screenshot=screenshot)
+    except BrowserError as exc:
+        print(f"report: screenshot failed: {exc}", file=sys.stderr)
+        return 2
+    for error in page.console_errors:
+        print(f"report: browser console: {error}", file=sys.stderr)
+    print(f"wrote a {page.width}x{page.height} screenshot to {screenshot}")
+    return 1 if page.console_errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `shopseg` console command."""
     parser = argparse.ArgumentParser(prog="shopseg", description=__doc__)
@@ -55,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     p_exp.add_argument("--out", required=True, help="file to write")
     p_sum = sub.add_parser("summary", help="summarise the latest segmentation")
     p_sum.add_argument("--db", required=True, help="the published DuckDB file")
+    p_rep = sub.add_parser("report", help="write a static HTML report with charts")
+    p_rep.add_argument(
+        "--db",
+        default=os.environ.get("SHOPSEG_PUBLISH_PATH"),
+        help="the published DuckDB file (default: $SHOPSEG_PUBLISH_PATH)",
+    )
+    p_rep.add_argument("--out", required=True, help="HTML file to write")
+    p_rep.add_argument("--screenshot", help="also save a full-page PNG (headless Chromium)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         from shopseg import demo
@@ -76,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"wrote {rows} customers of segment {args.segment!r} to {args.out}")
         return 0
+    if args.command == "report":
+        if not args.db:
+            parser.error("report: --db is required when SHOPSEG_PUBLISH_PATH is not set")
+        return report(args.db, args.out, args.screenshot)
     print(summary(args.db))
     return 0
 

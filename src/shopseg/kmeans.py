@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
 from shopseg.config import SegmentConfig
 from shopseg.naming import name_segments, profile_segments
@@ -76,7 +77,7 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
     sil_idx = sample_rows(len(xs), config.silhouette_sample_size, config.random_state + 1)
     total_ss = float(((xs - xs.mean(axis=0)) ** 2).sum())
     distinct_rows = len(np.unique(xs, axis=0))
-    rows = []
+    rows, sil_labels = [], []
     for k in ks:
         if k < 2 or k > distinct_rows:
             log.info("shopseg: k=%d skipped: %d distinct customers", k, distinct_rows)
@@ -84,13 +85,10 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
         started = time.perf_counter()
         _, labels, inertia = _cluster(xs, k, config, tree)
         sizes = np.bincount(labels, minlength=k)
-        distinct = len(np.unique(labels[sil_idx]))
+        sil_labels.append(labels[sil_idx])
         rows.append(
             {
                 "k": k,
-                "silhouette": float(
-                    silhouette_score(xs[sil_idx], labels[sil_idx]) if distinct > 1 else np.nan
-                ),
                 "inertia": inertia,
                 "between_ss": total_ss - inertia,
                 "calinski_harabasz": float(calinski_harabasz_score(xs, labels)),
@@ -100,17 +98,66 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
             }
         )
         log.info(
-            "shopseg: k=%d silhouette=%.3f smallest segment=%.1f%% (%.1fs)",
+            "shopseg: k=%d fitted, smallest segment=%.1f%% (%.1fs)",
             k,
-            rows[-1]["silhouette"],
             100 * rows[-1]["min_segment_share"],
             time.perf_counter() - started,
         )
     sweep = pd.DataFrame(rows)
     if sweep.empty:
         return sweep
+    started = time.perf_counter()
+    sweep.insert(1, "silhouette", silhouettes(xs[sil_idx], sil_labels))
+    log.info(
+        "shopseg: silhouettes of k=%s on %d customers: %s (%.1fs)",
+        ",".join(str(k) for k in sweep["k"]),
+        len(sil_idx),
+        ", ".join(f"{v:.3f}" for v in sweep["silhouette"]),
+        time.perf_counter() - started,
+    )
     sweep["elbow_score"] = _elbow_scores(sweep["inertia"].to_numpy())
     return sweep
+
+
+def silhouettes(
+    x: np.ndarray, label_sets: Sequence[np.ndarray], chunk_rows: int = 1024
+) -> list[float]:
+    """Mean silhouette of each labelling of x, from one chunked pass over the distances."""
+    n = x.shape[0]
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    squared = np.einsum("ij,ij->i", x, x)
+    onehots, counts, codes = [], [], []
+    for labels in label_sets:
+        present, code = np.unique(labels, return_inverse=True)
+        onehot = np.zeros((n, len(present)))
+        onehot[np.arange(n), code] = 1.0
+        onehots.append(onehot)
+        counts.append(onehot.sum(axis=0))
+        codes.append(code)
+    totals = np.zeros(len(label_sets))
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        # euclidean distances of this chunk to every row, as scikit-learn computes them
+        d2 = squared[start:stop, None] - 2.0 * (x[start:stop] @ x.T) + squared[None, :]
+        np.maximum(d2, 0.0, out=d2)
+        dist = np.sqrt(d2, out=d2)
+        dist[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        rows = np.arange(stop - start)
+        for j, onehot in enumerate(onehots):
+            sums = dist @ onehot
+            own = codes[j][start:stop]
+            own_size = counts[j][own]
+            a = sums[rows, own] / np.maximum(own_size - 1, 1)
+            other = sums / counts[j]
+            other[rows, own] = np.inf
+            b = other.min(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                s = np.where(own_size > 1, (b - a) / np.maximum(a, b), 0.0)
+            totals[j] += np.nan_to_num(s).sum()
+    return [
+        float(totals[j] / n) if onehots[j].shape[1] > 1 else float("nan")
+        for j in range(len(label_sets))
+    ]
 
 
 def choose_k(sweep: pd.DataFrame, min_segment_share: float) -> tuple[int, str]:

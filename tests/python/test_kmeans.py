@@ -193,3 +193,19 @@ def test_agglomerative_recovers_blobs_and_keeps_its_tree() -> None:
     assert (params["record_type"] == "dendrogram").sum() == 1499 * 4
     with pytest.raises(ConfigError, match="shop_algorithm"):
         SegmentConfig(algorithm="dbscan")
+
+
+def test_silhouettes_of_several_labellings_equal_scikit_learn() -> None:
+    from sklearn.metrics import silhouette_score
+
+    from shopseg.kmeans import silhouettes
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(1500, 6))
+    label_sets = [rng.integers(0, k, len(x)) for k in (2, 4, 7)]
+    label_sets.append(np.r_[np.zeros(len(x) - 1, dtype=int), [3]])  # a one-customer cluster
+    label_sets.append(np.zeros(len(x), dtype=int))  # one cluster: undefined
+    got = silhouettes(x, label_sets, chunk_rows=400)
+    for labels, value in zip(label_sets[:-1], got[:-1], strict=True):
+        assert abs(value - silhouette_score(x, labels)) < 1e-12
+    assert np.isnan(got[-1])

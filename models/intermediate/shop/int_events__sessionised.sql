@@ -13,24 +13,41 @@ as_of as (
     select * from {{ ref('int_shop__as_of') }}
 ),
 
-valid_events as (
-    select events.*
+given_events as (
+    -- the two kinds of event are filtered here and in gaps rather than from one shared
+    -- "valid events" CTE: at 1M customers / 50M events that made int_sessions take 35 s
+    -- instead of 58 s of wall time on DuckDB for the same CPU time (and the same rows)
+    select
+        events.event_id,
+        events.customer_id,
+        events.session_id,
+        cast(null as {{ dbt.type_bigint() }}) as session_number,
+        events.event_type,
+        events.occurred_at
     from events
     cross join as_of
     where
         events.customer_id is not null
         and events.occurred_at <= as_of.as_of_at
+        and events.session_id is not null
 ),
 
 gaps as (
     select
-        *,
-        lag(occurred_at) over (
-            partition by customer_id
-            order by occurred_at, event_id
+        events.event_id,
+        events.customer_id,
+        events.event_type,
+        events.occurred_at,
+        lag(events.occurred_at) over (
+            partition by events.customer_id
+            order by events.occurred_at, events.event_id
         ) as previous_occurred_at
-    from valid_events
-    where session_id is null
+    from events
+    cross join as_of
+    where
+        events.customer_id is not null
+        and events.occurred_at <= as_of.as_of_at
+        and events.session_id is null
 ),
 
 session_starts as (
@@ -62,20 +79,8 @@ numbered as (
     from session_starts
 ),
 
-given as (
-    select
-        event_id,
-        customer_id,
-        session_id,
-        cast(null as {{ dbt.type_bigint() }}) as session_number,
-        event_type,
-        occurred_at
-    from valid_events
-    where session_id is not null
-),
-
 combined as (
-    select * from given
+    select * from given_events
     union all
     select * from numbered
 ),

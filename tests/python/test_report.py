@@ -1,0 +1,263 @@
+"""The segment report: a static HTML file with every chart, rendered by a real Chromium."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import DbtResult
+
+from shopseg import browser
+from shopseg.cli import main
+from shopseg.report import CHART_IDS, PALETTE, read_report_data, render_report
+
+SVG_CHARTS = [c for c in CHART_IDS if c != "segment-rules"]
+# What the page reports about each chart panel, evaluated in the browser after load.
+CHARTS_JS = """[...document.querySelectorAll('section[data-chart]')].map(p => {
+  const box = p.getBoundingClientRect();
+  const svg = p.querySelector('svg.chart');
+  return {id: p.dataset.chart, width: box.width, height: box.height,
+          svg_width: svg ? svg.getBoundingClientRect().width : 0,
+          svg_marks: svg ? svg.querySelectorAll('rect, circle, polyline, line').length : 0,
+          svg_axis_labels: svg ? svg.querySelectorAll('text.axis-label').length : 0,
+          table_rows: p.querySelectorAll('table tbody tr').length,
+          title: p.querySelector('h2').textContent};
+})"""
+
+
+def _published(build: DbtResult) -> Path:
+    return build.db_path.parent / "shopseg_published.duckdb"
+
+
+def _chromium() -> str:
+    """The browser for these tests; missing is a failure (run `make browser`), never a skip."""
+    try:
+        return browser.find_browser()
+    except browser.BrowserMissingError as exc:
+        pytest.fail(f"{exc}. The report's browser tests need Chromium; they are never skipped.")
+
+
+def _panel(page: str, chart_id: str) -> str:
+    """The HTML of one chart's section."""
+    match = re.search(
+        rf'<section [^>]*data-chart="{re.escape(chart_id)}">(.*?)</section>', page, re.S
+    )
+    assert match, f"chart {chart_id!r} missing from the report"
+    return match.group(1)
+
+
+def _axis_label(panel: str, axis: str) -> str:
+    match = re.search(rf'class="axis-label {axis}-label"[^>]*>([^<]+)</text>', panel)
+    return match.group(1).strip() if match else ""
+
+
+def _png_pixels(path: Path, max_rows: int) -> tuple[int, int, list[bytes]]:
+    """Width, height and the first rows of an 8-bit RGB(A) PNG as pixel bytes (pure Python)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    pos, idat = 8, []
+    while pos < len(data):
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + size]
+        if kind == b"IHDR":
+            width, height, depth, colour_type = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour_type in (2, 6), (depth, colour_type)
+        elif kind == b"IDAT":
+            idat.append(body)
+        pos += 12 + size
+    bpp = 3 if colour_type == 2 else 4
+    raw, stride = zlib.decompress(b"".join(idat)), width * bpp
+    prev, rows = bytearray(stride), []
+    for y in range(min(height, max_rows)):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        if kind == 2:  # up
+            line = bytearray((x + p) & 255 for x, p in zip(line, prev, strict=True))
+        elif kind in (1, 3, 4):  # sub, average, paeth
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+                if kind == 1:
+                    line[i] = (line[i] + a) & 255
+                elif kind == 3:
+                    line[i] = (line[i] + ((a + b) >> 1)) & 255
+                else:
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    near = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                    line[i] = (line[i] + near) & 255
+        rows.append(bytes(line))
+        prev = line
+    return width, height, rows
+
+
+def screenshot_problems(path: Path, rows: int = 1200) -> list[str]:
+    """Why a report screenshot looks wrong (empty list when it shows painted charts)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return [f"no screenshot at {path}"]
+    width, height, lines = _png_pixels(path, rows)
+    bpp = len(lines[0]) // width
+    colours = {line[i : i + 3] for line in lines for i in range(0, len(line), bpp)}
+    palette = {bytes.fromhex(c[1:]) for c in PALETTE}
+    problems = []
+    if width != 1400:
+        problems.append(f"width {width}, expected 1400")
+    if height < 2000:
+        problems.append(f"height {height}: the page is too short to hold the charts")
+    if len(colours) < 50:
+        problems.append(f"only {len(colours)} colours in the top {rows} rows: blank")
+    if len(colours & palette) < 4:
+        problems.append(f"{len(colours & palette)} segment colours painted in the top rows")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def report_html(demo_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    assert main(["report", "--db", str(_published(demo_build)), "--out", str(out)]) == 0
+    return out
+
+
+def test_report_has_every_chart_titled_with_labelled_axes(report_html: Path) -> None:
+    page = report_html.read_text(encoding="utf-8")
+    ids = re.findall(r'<section [^>]*data-chart="([^"]+)"', page)
+    assert ids == list(CHART_IDS)
+    for chart_id in CHART_IDS:
+        panel = _panel(page, chart_id)
+        title = re.search(r'<h2 class="chart-title">([^<]+)</h2>', panel)
+        assert title and title.group(1).strip(), f"{chart_id}: no title"
+        if chart_id in SVG_CHARTS:
+            assert f'<svg class="chart" data-chart-svg="{chart_id}"' in panel, chart_id
+            assert re.search(r"<title [^>]*>[^<]+</title>", panel), f"{chart_id}: no svg title"
+            assert _axis_label(panel, "x"), f"{chart_id}: no x axis label"
+            assert _axis_label(panel, "y"), f"{chart_id}: no y axis label"
+        else:
+            headers = re.findall(r"<th[^>]*>([^<]+)</th>", panel)
+            assert {"segment", "rule (original units)", "customers", "precision"} <= set(headers)
+    # units are spelled out where a quantity has one
+    assert "%" in _axis_label(_panel(page, "lifecycle"), "x")
+    assert "percentage points" in _axis_label(_panel(page, "feature-importance"), "x")
+    assert "standardised units" in _axis_label(_panel(page, "projection"), "x")
+
+
+def test_report_shows_the_published_numbers(demo_build: DbtResult, report_html: Path) -> None:
+    page = report_html.read_text(encoding="utf-8")
+    run = demo_build.query("select run_id, k from segmentation_runs where is_current").iloc[0]
+    assert f"chosen k = {run['k']}" in _panel(page, "k-selection")
+    sizes = _panel(page, "segment-sizes")
+    for row in demo_build.query("select * from segment_profiles").itertuples():
+        assert f"{row.segment_id} · {row.segment_name}" in sizes
+        assert f"{row.customers:,} ({100 * row.customer_share:.1f}%)" in sizes
+    rules = demo_build.query("select count(*) as n from segment_rules where is_current")
+    assert _panel(page, "segment-rules").count("<tr><td") == rules["n"].iloc[0]
+    # 3,000 sampled customers (fewer when the shop is smaller) plus one centre per segment
+    customers = demo_build.query("select count(*) as n from customer_segments")["n"].iloc[0]
+    assert _panel(page, "projection").count('r="2.6"') == min(3000, customers)
+    assert _panel(page, "projection").count('r="11"') == run["k"]
+    # the first build has no previous run: the panel says so, it is not left out
+    assert "No previous run" in _panel(page, "migration")
+
+
+def test_report_is_self_contained_and_deterministic(
+    demo_build: DbtResult, report_html: Path, tmp_path: Path
+) -> None:
+    page = report_html.read_text(encoding="utf-8")
+    assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}/", page, re.I), "external reference"
+    assert not re.search(r"\s(src|href)\s*=", page, re.I), "the report loads nothing"
+    assert "<script" not in page.lower() and "<link" not in page.lower()
+    again = tmp_path / "again.html"
+    assert main(["report", "--db", str(_published(demo_build)), "--out", str(again)]) == 0
+    assert again.read_bytes() == report_html.read_bytes()
+
+
+def test_migration_matrix_against_a_previous_run(demo_build: DbtResult) -> None:
+    data = read_report_data(_published(demo_build))
+    ids = [int(s) for s in data.profiles["segment_id"]]
+    retired = max(ids) + 1  # a previous segment that no longer exists
+    moves = [(ids[0], ids[0], 500), (ids[0], ids[1], 25), (ids[1], ids[1], 300)]
+    moves += [(retired, ids[2], 40)]
+    migration = pd.DataFrame(
+        [("prev-run", data.run["run_id"], a, b, n) for a, b, n in moves],
+        columns=["previous_run_id", "run_id", "from_segment_id", "to_segment_id", "customers"],
+    )
+    page = render_report(dataclasses.replace(data, migration=migration))
+    panel = _panel(page, "migration")
+    assert "No previous run" not in panel
+    assert "prev-run" in panel and "865" in panel  # customers in both runs
+    cells = re.findall(r'class="cell"[^>]*>([^<]+)</text>', panel)
+    assert sorted(cells) == sorted(["500", "25", "300", "40"])
+    assert f"{retired} · (not in this run)" in panel
+    assert re.search(r'class="value"[^>]*>95%</text>', panel)  # 500 of 525 stayed
+    assert _axis_label(panel, "x") and _axis_label(panel, "y")
+
+
+def test_missing_browser_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("SHOPSEG_CHROMIUM", raising=False)
+    with pytest.raises(browser.BrowserMissingError, match="make browser"):
+        browser.find_browser()
+
+
+def test_chromium_renders_every_chart_without_console_errors(
+    demo_build: DbtResult, report_html: Path, tmp_path: Path
+) -> None:
+    _chromium()
+    png = tmp_path / "report.png"
+    code = main(
+        ["report", "--db", str(_published(demo_build)), "--out", str(tmp_path / "r.html")]
+        + ["--screenshot", str(png)]
+    )
+    assert code == 0  # 1 would mean console errors, 2 a browser failure
+    assert screenshot_problems(png) == []
+    page = browser.render_page(report_html, evaluate=CHARTS_JS)
+    assert page.console_errors == []
+    assert all(url.startswith("file://") for url in page.requests), page.requests
+    charts = {c["id"]: c for c in page.value}
+    assert list(charts) == list(CHART_IDS)
+    for chart_id, chart in charts.items():
+        assert chart["width"] > 500 and chart["height"] > 200, chart
+        assert chart["title"].strip(), chart
+        if chart_id in SVG_CHARTS:
+            assert chart["svg_width"] > 400 and chart["svg_marks"] >= 1, chart
+            assert chart["svg_axis_labels"] >= 2, chart
+        else:
+            assert chart["table_rows"] >= 1, chart
+
+
+def test_console_error_and_blank_page_checks_can_fail(report_html: Path, tmp_path: Path) -> None:
+    _chromium()
+    broken = tmp_path / "broken.html"
+    injected = (
+        '<script>console.error("shopseg-injected"); throw new Error("boom")</script>'
+        '<img alt="" src="https://example.invalid/pixel.png"></body>'
+    )
+    broken.write_text(report_html.read_text(encoding="utf-8").replace("</body>", injected))
+    page = browser.render_page(broken)
+    assert any("shopseg-injected" in e for e in page.console_errors), page.console_errors
+    assert any("boom" in e for e in page.console_errors), page.console_errors
+    assert any(url.startswith("https://example.invalid") for url in page.requests)
+    blank = tmp_path / "blank.html"
+    blank.write_text("<!DOCTYPE html><html><body></body></html>")
+    shot = tmp_path / "blank.png"
+    assert browser.render_page(blank, screenshot=shot).console_errors == []
+    problems = screenshot_problems(shot)
+    assert any("blank" in p for p in problems) and any("segment colours" in p for p in problems)
+
+
+def test_report_reads_the_file_read_only(demo_build: DbtResult, tmp_path: Path) -> None:
+    # another reader holding the published file open does not stop the report
+    con = duckdb.connect(str(_published(demo_build)), read_only=True)
+    try:
+        assert (
+            main(["report", "--db", str(_published(demo_build)), "--out", str(tmp_path / "r.html")])
+            == 0
+        )
+    finally:
+        con.close()
+    assert main(["report", "--db", str(tmp_path / "missing.duckdb"), "--out", "x.html"]) == 2
