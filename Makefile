@@ -7,6 +7,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
 DEMO_CUSTOMERS ?= 5000
 DEMO_DIR ?= data/demo
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
@@ -15,7 +16,7 @@ export SHOPSEG_INPUT_PATH ?= $(CURDIR)/$(DEMO_DIR)
 export SHOPSEG_PUBLISH_PATH ?= $(CURDIR)/warehouse/shopseg_published.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build test setup demo dbt-build summary lint pytest clean
+.PHONY: build test setup demo dbt-build summary lint pytest clean test-spark java
 
 setup: $(STAMP)
 
@@ -42,8 +43,8 @@ dbt-build: setup
 summary: setup
 	$(BIN)/shopseg summary --db $(SHOPSEG_PUBLISH_PATH)
 
-## test: install, lint Python and SQL, run pytest (library and real dbt builds)
-test: setup browser lint pytest
+## test: install, lint Python and SQL, run pytest (library and real dbt builds), then test-spark
+test: setup browser lint pytest test-spark
 
 lint: setup
 	$(BIN)/ruff check src python_models tests
@@ -51,7 +52,25 @@ lint: setup
 	$(BIN)/sqlfluff lint models macros tests --processes 2
 
 pytest: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark"
+
+## test-spark: the Spark checks (issue #9): the SQL layer built by dbt-spark on a local Spark
+## equals DuckDB's, and distributed scoring (mapInPandas) equals the pandas scoring. Installs
+## the `spark` extra (pyspark, dbt-spark[session]) into .venv, and Java 17 when java is missing.
+test-spark: $(SPARK_STAMP) java
+	$(BIN)/python -m pytest -q -m spark tests/python/test_spark.py
+
+$(SPARK_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
+
+## java: install Debian's Java 17 runtime (for Spark) when no java is on PATH
+java:
+	@command -v java >/dev/null || { \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null; then sudo="sudo"; \
+	  else echo "java is missing and this user cannot install it: install Java 17"; exit 1; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq openjdk-17-jre-headless; }
 
 clean:
 	rm -rf target logs warehouse data dbt_packages

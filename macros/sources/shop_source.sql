@@ -6,7 +6,8 @@
       `<table>.parquet` is preferred, `<table>.csv` is read otherwise (delimiter detected,
       encoding from the var `shop_csv_encoding`, default utf-8).
     * On other warehouses it is the dbt source `shop.<table>` (database/schema from the
-      `shop_database` / `shop_schema` vars, Fivetran style).
+      `shop_database` / `shop_schema` vars, Fivetran style); on Spark with `shop_input_path`
+      set, the file `<table>.parquet` of that folder (shop_source_spark.sql).
     * An optional table that is switched off (`shop_using_<table>: false`) or absent
       becomes an empty relation with the contract's columns, so the features that need it
       come out null and the segmenter leaves them out.
@@ -38,6 +39,9 @@
     {%- endif -%}
     {%- if not execute -%}
         {{ return(src) }}
+    {%- endif -%}
+    {%- if target.type in ('spark', 'databricks') and var('shop_input_path', none) -%}
+        {{ return(shop_spark_file_relation(var('shop_input_path'), table_name, columns, required)) }}
     {%- endif -%}
     {{ return(shop_warehouse_relation(src, table_name, columns, required)) }}
 {% endmacro %}
@@ -248,7 +252,7 @@
     {%- set found_type = data_type | upper -%}
     {%- set numeric_types = [
         'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT',
-        'UINTEGER', 'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE',
+        'UINTEGER', 'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE', 'INT',
     ] -%}
     {%- if kind == 'text'
         or (kind == 'number' and (found_type in numeric_types

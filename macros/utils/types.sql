@@ -18,6 +18,7 @@
 {% macro shop_type_double() %}{{ return(adapter.dispatch('shop_type_double', 'shopseg')()) }}{% endmacro %}
 {% macro default__shop_type_double() %}{{ return(dbt.type_float()) }}{% endmacro %}
 {% macro duckdb__shop_type_double() %}{{ return('double') }}{% endmacro %}
+{% macro spark__shop_type_double() %}{{ return('double') }}{% endmacro %}
 
 {#- The input contract, one place: {table: {column: type}} for empty relations. -#}
 {% macro shop_contract(table_name) %}
@@ -81,6 +82,10 @@
     {{ return(dbt.safe_cast(column, data_type)) }}
 {%- endmacro %}
 {% macro duckdb__shop_safe_cast(column, data_type) -%}
+    {{ return('try_cast(' ~ column ~ ' as ' ~ data_type ~ ')') }}
+{%- endmacro %}
+{#- Spark has try_cast too: null instead of an error whether ANSI mode is on or off. -#}
+{% macro spark__shop_safe_cast(column, data_type) -%}
     {{ return('try_cast(' ~ column ~ ' as ' ~ data_type ~ ')') }}
 {%- endmacro %}
 

@@ -49,7 +49,8 @@ joined as (
         coalesce(orders.order_count, 0) as order_count,
         coalesce(orders.cancelled_order_count, 0) as cancelled_order_count,
         coalesce(orders.returned_order_count, 0) as returned_order_count,
-        coalesce(orders.monetary, 0) as monetary,
+        -- a sum of money is decimal(38, 2) on DuckDB but decimal(28, 2) on Spark: one type
+        cast(coalesce(orders.monetary, 0) as decimal(38, 2)) as monetary,
         orders.avg_order_value,
         orders.first_order_at,
         orders.last_order_at,

@@ -2,29 +2,44 @@
 
 import logging
 
-from shopseg.forest import ForestConfig, empty_results, fit_forest, forest_results, training_frame
+from shopseg.forest import (
+    ForestConfig,
+    empty_results,
+    fit_forest,
+    forest_results,
+    frame_from_arrow,
+    training_frame,
+)
 from shopseg.params import model_from_params
+from shopseg.spark import is_spark_frame, sample_to_pandas, to_pandas
 
 log = logging.getLogger("shopseg")
 
 
 def model(dbt, session):
     dbt.config(
-        materialized="incremental", incremental_strategy="delete+insert", unique_key="run_id"
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key="run_id",
     )
     config = ForestConfig.from_mapping(dbt.config.get("shopseg"))
-    kmeans = model_from_params(dbt.ref("int_segment_model__latest").df())
+    kmeans = model_from_params(to_pandas(dbt.ref("int_segment_model__latest")))
     features = dbt.ref("customer_features").select(
         "customer_id", *kmeans.preprocessor.features, "lifecycle_stage"
     )
     segments = dbt.ref("segment_kmeans_assignments").select("customer_id", "segment_id")
-    frame = training_frame(
-        features.to_arrow_table().to_pandas(), segments.to_arrow_table().to_pandas()
-    )
+    if is_spark_frame(features):  # Spark: fit on a bounded sample collected to the driver
+        joined = features.join(segments, "customer_id")
+        frame = sample_to_pandas(joined, config.sample_size, config.random_state)
+    else:
+        frame = training_frame(
+            frame_from_arrow(features.to_arrow_table()), frame_from_arrow(segments.to_arrow_table())
+        )
     fit = fit_forest(frame, kmeans.preprocessor.features, config, kmeans.run_id)
     seq = 0
     if dbt.is_incremental:
-        stored = session.sql(f"select distinct run_id, run_seq from {dbt.this} order by 2").df()
+        sql = f"select distinct run_id, run_seq from {dbt.this} order by 2"
+        stored = to_pandas(session.sql(sql))
         if len(stored) and stored["run_id"].iloc[-1] == fit.run_id:
             log.info("shopseg: same data and settings as forest run %s: unchanged", fit.run_id)
             return empty_results().assign(run_seq=[])

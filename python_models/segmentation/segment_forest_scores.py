@@ -1,27 +1,37 @@
-"""Score every customer with the current segment forest, in chunks."""
+"""Score every customer with the forest segment_forest stored for the current run, in chunks."""
 
-from shopseg.forest import ForestConfig, fit_forest, score_customers, training_frame
+from shopseg.forest import (
+    ForestConfig,
+    forest_sample,
+    frame_from_arrow,
+    score_customers,
+    scoring_fit,
+    training_frame,
+)
 from shopseg.params import model_from_params
+from shopseg.spark import is_spark_frame, sample_to_pandas, score_forest_spark, to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     config = ForestConfig.from_mapping(dbt.config.get("shopseg"))
-    kmeans = model_from_params(dbt.ref("int_segment_model__latest").df())
+    kmeans = model_from_params(to_pandas(dbt.ref("int_segment_model__latest")))
     features = dbt.ref("customer_features").select(
         "customer_id", *kmeans.preprocessor.features, "lifecycle_stage"
     )
     segments = dbt.ref("segment_kmeans_assignments").select("customer_id", "segment_id")
-    frame = training_frame(
-        features.to_arrow_table().to_pandas(), segments.to_arrow_table().to_pandas()
-    )
-    # The fit is deterministic: refitting gives the forest segment_forest stored and judged.
-    fit = fit_forest(frame, kmeans.preprocessor.features, config, kmeans.run_id)
-    stored = dbt.ref("segment_forest").filter("record_type = 'run'").select("run_id", "run_seq")
-    latest = stored.order("run_seq desc").limit(1).fetchall()
-    if not latest or latest[0][0] != fit.run_id:
-        raise RuntimeError(
-            f"segment_forest holds run {latest[0][0] if latest else None}, this build fits "
-            f"{fit.run_id}: build segment_forest with the same vars first"
+    spark = is_spark_frame(features)  # Spark: the sample is collected, scoring is distributed
+    if spark:
+        joined = features.join(segments, "customer_id")
+        frame = sample_to_pandas(joined, config.sample_size, config.random_state)
+    else:
+        frame = training_frame(
+            frame_from_arrow(features.to_arrow_table()), frame_from_arrow(segments.to_arrow_table())
         )
-    return score_customers(fit, frame)
+    # The sample gives the run id (the build fails unless segment_forest holds it last) and
+    # the train/holdout split; the forest is the one segment_forest stored for that run.
+    sample = forest_sample(frame, kmeans.preprocessor.features, config, kmeans.run_id)
+    stored = dbt.ref("segment_forest").filter("record_type in ('run', 'model')")
+    stored = stored.select("run_id", "run_seq", "record_type", "name", "text_value")
+    fit = scoring_fit(sample, to_pandas(stored))
+    return score_forest_spark(joined, fit) if spark else score_customers(fit, frame)

@@ -5,15 +5,20 @@ import logging
 from shopseg.kmeans import score_segments
 from shopseg.params import model_from_params
 from shopseg.segments import with_previous
+from shopseg.spark import is_spark_frame, score_kmeans_spark, to_pandas, with_previous_spark
 
 log = logging.getLogger("shopseg")
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    fitted = model_from_params(dbt.ref("int_segment_model__latest").df())
+    fitted = model_from_params(to_pandas(dbt.ref("int_segment_model__latest")))
     features = dbt.ref("customer_features")
     columns = ["customer_id", *fitted.preprocessor.features]
+    if is_spark_frame(features):  # Spark: every customer scored distributed (mapInPandas)
+        this = str(dbt.this)
+        previous = session.table(this) if session.catalog.tableExists(this) else None
+        return with_previous_spark(score_kmeans_spark(features, fitted), previous)
     scored = score_segments(fitted, features.select(*columns).to_arrow_table().to_pandas())
     previous = None
     exists = session.execute(

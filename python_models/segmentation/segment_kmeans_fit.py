@@ -5,6 +5,7 @@ import logging
 from shopseg.config import SegmentConfig, parse_bool
 from shopseg.kmeans import align_to_previous, fit_hash, fit_segments
 from shopseg.params import empty_params, latest_model, model_to_params
+from shopseg.spark import is_spark_frame, sample_to_pandas, to_pandas
 
 log = logging.getLogger("shopseg")
 
@@ -15,14 +16,20 @@ def model(dbt, session):
     config = SegmentConfig.from_mapping(settings)
     previous, seq = None, 0
     if dbt.is_incremental:
-        previous, seq = latest_model(session.sql(f"select * from {dbt.this}").df())
+        previous, seq = latest_model(to_pandas(session.sql(f"select * from {dbt.this}")))
     if previous is not None and not parse_bool(settings["refit"], "shop_refit"):
         log.info("shopseg: shop_refit is false: scoring with stored model %s", previous.run_id)
         return empty_params().assign(run_seq=[])
     features = dbt.ref("customer_features")
     columns = ["customer_id", *[c for c in config.features if c in features.columns]]
+    if is_spark_frame(features):  # Spark: fit on a bounded sample collected to the driver
+        frame = sample_to_pandas(
+            features.select(*columns), config.fit_sample_size, config.random_state
+        )
+    else:
+        frame = features.select(*columns).to_arrow_table().to_pandas()
     try:
-        fitted = fit_segments(features.select(*columns).to_arrow_table().to_pandas(), config)
+        fitted = fit_segments(frame, config)
     except ValueError as exc:  # bad input: the message names table, column and problem
         raise ValueError(f"shopseg: {exc}") from None  # one line, not the library's stack
     if previous is not None and fit_hash(previous) == fitted.run_id:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import hashlib
 import json
 import logging
 import math
+import pickle
 import warnings
+import zlib
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import (
@@ -148,16 +155,14 @@ def _coerce(name: str, raw: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class ForestFit:
-    """A fitted forest and rule tree, with the sample they were fitted and judged on."""
+class ForestSample:
+    """The customers a classifier run learns from and is judged on, and the run's id."""
 
     run_id: str
     config: ForestConfig
     kmeans_run_id: str
     features: tuple[str, ...]
     medians: tuple[float, ...]  # per feature: what nulls are imputed with
-    forest: RandomForestClassifier
-    tree: DecisionTreeClassifier
     raw_train: np.ndarray  # training features before imputation
     y_train: np.ndarray
     segments_train: np.ndarray
@@ -169,9 +174,28 @@ class ForestFit:
     is_stratified: bool
 
 
+@dataclass(frozen=True)
+class ForestFit(ForestSample):
+    """A fitted forest and rule tree, with the sample they were fitted and judged on."""
+
+    forest: RandomForestClassifier
+    tree: DecisionTreeClassifier
+
+
 def empty_results() -> pd.DataFrame:
     """A results frame with no rows and the stored column types."""
     return _typed(pd.DataFrame({c: [] for c in RESULT_COLUMNS}))
+
+
+def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as pandas, decimal columns as float64 rounded as float(Decimal) rounds."""
+    for i, column in enumerate(table.columns):
+        if pa.types.is_decimal(column.type):
+            # Decimal text parsed as a double is correctly rounded (Arrow's direct cast is
+            # not), and far cheaper than the Python Decimal objects pandas would make.
+            as_float = pc.cast(pc.cast(column, pa.string()), pa.float64())
+            table = table.set_column(i, table.field(i).with_type(pa.float64()), as_float)
+    return table.to_pandas()
 
 
 def training_frame(
@@ -182,23 +206,23 @@ def training_frame(
     _check_ids(segments, "segment assignments")
     if target not in features.columns and target != SEGMENT:
         raise ValueError(f"customer_features: target column {target} is missing")
+    # ids are unique on both sides (checked above), so the join is one to one
     frame = features.drop(columns=[SEGMENT], errors="ignore").merge(
-        segments[[ID_COLUMN, SEGMENT]], on=ID_COLUMN, how="inner", validate="one_to_one"
+        segments[[ID_COLUMN, SEGMENT]], on=ID_COLUMN, how="inner"
     )
-    return frame.sort_values(ID_COLUMN, kind="stable").reset_index(drop=True)
+    return _by_id(frame)
 
 
-def fit_forest(
+def forest_sample(
     frame: pd.DataFrame, features: Sequence[str], config: ForestConfig, kmeans_run_id: str
-) -> ForestFit:
-    """Fit the forest (target from config) and the rule tree (K-means segments) on a sample."""
+) -> ForestSample:
+    """The fixed-seed sample, its train/holdout split and imputation, and the run id."""
     _check_ids(frame, "training frame")
     features = tuple(features)
     missing = [f for f in (*features, config.target, SEGMENT) if f not in frame.columns]
     if missing:
         raise ValueError(f"training frame: columns {missing} are missing")
-    ordered = frame[frame[config.target].notna() & frame[SEGMENT].notna()]
-    ordered = ordered.sort_values(ID_COLUMN, kind="stable").reset_index(drop=True)
+    ordered = _by_id(frame[frame[config.target].notna() & frame[SEGMENT].notna()])
     if ordered.empty:
         raise ValueError("no customer has a segment and a target value to learn")
     sample = ordered.iloc[sample_rows(len(ordered), config.sample_size, config.random_state)]
@@ -207,21 +231,6 @@ def fit_forest(
     segments = sample[SEGMENT].to_numpy(dtype=np.int64)
     train, holdout, stratified = _split(y, config.holdout_share, config.random_state)
     medians = tuple(_median(raw[train, j]) for j in range(len(features)))
-    x = impute(raw, medians)
-    leaf = _leaf_size(config.min_samples_leaf, len(train), len(np.unique(segments[train])))
-    forest = RandomForestClassifier(
-        n_estimators=config.n_estimators,
-        min_samples_leaf=leaf,
-        max_samples=min(config.max_samples, len(train)),
-        oob_score=len(train) > 1,
-        n_jobs=config.n_jobs,
-        random_state=config.random_state,
-    ).fit(x[train], y[train])
-    tree = DecisionTreeClassifier(
-        max_depth=config.rules_max_depth,
-        min_samples_leaf=max(leaf, math.ceil(config.rules_min_leaf_share * len(train))),
-        random_state=config.random_state,
-    ).fit(x[train], segments[train])
     split = pd.Series("train", index=sample[ID_COLUMN].to_numpy(), name="sample_split")
     split.iloc[holdout] = "holdout"
     run_id = _run_id(config, kmeans_run_id, features, sample[ID_COLUMN], raw, y, segments)
@@ -234,14 +243,12 @@ def fit_forest(
         len(holdout),
         len(features),
     )
-    return ForestFit(
+    return ForestSample(
         run_id=run_id,
         config=config,
         kmeans_run_id=kmeans_run_id,
         features=features,
         medians=medians,
-        forest=forest,
-        tree=tree,
         raw_train=raw[train],
         y_train=y[train],
         segments_train=segments[train],
@@ -252,6 +259,75 @@ def fit_forest(
         customers=len(ordered),
         is_stratified=stratified,
     )
+
+
+def fit_sample(sample: ForestSample) -> ForestFit:
+    """Fit the forest (target from config) and the rule tree (K-means segments) on a sample."""
+    config = sample.config
+    x_train = impute(sample.raw_train, sample.medians)
+    n_train = len(sample.y_train)
+    leaf = _leaf_size(config.min_samples_leaf, n_train, len(np.unique(sample.segments_train)))
+    forest = RandomForestClassifier(
+        n_estimators=config.n_estimators,
+        min_samples_leaf=leaf,
+        max_samples=min(config.max_samples, n_train),
+        oob_score=n_train > 1,
+        n_jobs=config.n_jobs,
+        random_state=config.random_state,
+    ).fit(x_train, sample.y_train)
+    tree = DecisionTreeClassifier(
+        max_depth=config.rules_max_depth,
+        min_samples_leaf=max(leaf, math.ceil(config.rules_min_leaf_share * n_train)),
+        random_state=config.random_state,
+    ).fit(x_train, sample.segments_train)
+    return ForestFit(**_sample_fields(sample), forest=forest, tree=tree)
+
+
+def fit_forest(
+    frame: pd.DataFrame, features: Sequence[str], config: ForestConfig, kmeans_run_id: str
+) -> ForestFit:
+    """Fit the forest (target from config) and the rule tree (K-means segments) on a sample."""
+    return fit_sample(forest_sample(frame, features, config, kmeans_run_id))
+
+
+def scoring_fit(sample: ForestSample, stored: pd.DataFrame) -> ForestFit:
+    """The forest segment_forest stored for the sample's run, refitted if it holds none.
+
+    `stored` holds segment_forest's run and model rows. Raises when its latest run is another
+    one (other data or settings): scores must come from the forest the classifier marts judge.
+    A pickle is only read back by the library versions that wrote it; otherwise (or for a run
+    stored before forests were) the forest is refitted, which fixed seeds make the same forest.
+    """
+    runs = stored[stored["record_type"] == "run"]
+    latest = runs.sort_values("run_seq", kind="stable")["run_id"].tail(1).tolist()
+    if latest != [sample.run_id]:
+        raise RuntimeError(
+            f"segment_forest holds run {latest[0] if latest else None}, this build fits "
+            f"{sample.run_id}: build segment_forest with the same vars first"
+        )
+    rows = stored[stored["run_id"] == sample.run_id]
+    versions = rows.loc[(rows["record_type"] == "run") & (rows["name"] == "versions")]
+    payload = rows.loc[(rows["record_type"] == "model") & (rows["name"] == "forest")]
+    if len(payload) != 1 or versions["text_value"].tolist() != [_versions_text()]:
+        log.info("shopseg: no stored forest of run %s for these versions: refitting", sample.run_id)
+        return fit_sample(sample)
+    forest, tree = pickle.loads(zlib.decompress(base64.b64decode(payload["text_value"].iloc[0])))
+    return ForestFit(**_sample_fields(sample), forest=forest, tree=tree)
+
+
+def _sample_fields(sample: ForestSample) -> dict[str, Any]:
+    """The sample's fields by name, arrays shared, not copied."""
+    return {f.name: getattr(sample, f.name) for f in fields(ForestSample)}
+
+
+def _forest_payload(fit: ForestFit) -> str:
+    """The fitted forest and rule tree as text: pickled, zlib-compressed, base64."""
+    data = pickle.dumps((fit.forest, fit.tree), protocol=pickle.HIGHEST_PROTOCOL)
+    return base64.b64encode(zlib.compress(data)).decode("ascii")
+
+
+def _versions_text() -> str:
+    return json.dumps(library_versions())
 
 
 def forest_results(fit: ForestFit, segment_ids: Sequence[int]) -> pd.DataFrame:
@@ -316,7 +392,7 @@ def forest_results(fit: ForestFit, segment_ids: Sequence[int]) -> pd.DataFrame:
         "kmeans_run_id": fit.kmeans_run_id,
         "features": json.dumps(list(fit.features)),
         "config": fit.config.to_json(),
-        "versions": json.dumps(library_versions()),
+        "versions": _versions_text(),
     }
     for name, text in texts.items():
         add("run", name, text=text)
@@ -355,6 +431,9 @@ def forest_results(fit: ForestFit, segment_ids: Sequence[int]) -> pd.DataFrame:
             add("rule", name, rule[name], **keys)
         add("rule", "rule_kind", text=rule["rule_kind"], **keys)
         add("rule", "rule_text", text=rule["rule_text"], **keys)
+    # the fitted forest itself, so that segment_forest_scores predicts with it instead of
+    # refitting (read back by scoring_fit)
+    add("model", "forest", text=_forest_payload(fit))
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS[1:])
     frame.insert(0, "run_id", fit.run_id)
     log.info(
@@ -371,44 +450,73 @@ def forest_results(fit: ForestFit, segment_ids: Sequence[int]) -> pd.DataFrame:
 def score_customers(fit: ForestFit, frame: pd.DataFrame, chunk_size: int = 100_000) -> pd.DataFrame:
     """Predict every customer of a feature frame in chunks: class, probability, disagreement."""
     _check_ids(frame, "scoring frame")
-    ordered = frame.sort_values(ID_COLUMN, kind="stable").reset_index(drop=True)
-    classes = fit.forest.classes_
+    ordered = _by_id(frame)
     n = len(ordered)
-    best = np.empty(n, dtype=np.int64)
-    probability = np.empty(n, dtype=np.float64)
-    for start in range(0, n, chunk_size):
-        part = impute(_matrix(ordered.iloc[start : start + chunk_size], fit.features), fit.medians)
-        # trees are summed on 2 threads in any order: round away the last-bit noise
-        proba = np.round(fit.forest.predict_proba(part), 9)
-        top = np.argmax(proba, axis=1)
-        best[start : start + len(part)] = top
-        probability[start : start + len(part)] = proba[np.arange(len(part)), top]
-    predicted = classes[best]
-    actual = ordered[fit.config.target]
-    known = actual.notna().to_numpy()
-    actual_labels = np.full(n, None, dtype=object)
-    actual_labels[known] = _labels(actual[known], fit.config.target).astype(str)
-    predicted_text = predicted.astype(str)
+    best, probability = _predict(fit, ordered, chunk_size)
+    # labels as text once per class, then taken per customer (no per-row Python strings)
+    class_text = [str(label) for label in fit.forest.classes_]
+    codes, uniques = pd.factorize(ordered[fit.config.target])  # -1: no actual class
+    known = codes >= 0
+    actual_text = [str(label) for label in _labels(pd.Series(uniques), fit.config.target)]
+    position = {text: i for i, text in enumerate(class_text)}
+    # the class position of each actual label (-1: no class of the forest); the last entry
+    # is what code -1 (no actual class) picks, and those rows are null anyway
+    actual_position = np.array([position.get(text, -1) for text in actual_text] + [-1])
+    mismatch = pd.arrays.BooleanArray(actual_position[codes] != best, ~known)
     out = pd.DataFrame(
         {
             ID_COLUMN: ordered[ID_COLUMN].to_numpy(),
             "classifier_target": fit.config.target,
-            "actual_class": pd.array(actual_labels, dtype="string"),
-            "predicted_class": pd.array(predicted_text, dtype="string"),
+            "actual_class": _text(actual_text, pa.array(codes, mask=~known)),
+            "predicted_class": _text(class_text, best),
             "predicted_probability": probability,
+            "is_misclassified": mismatch,
         }
     )
-    mismatch = pd.array(predicted_text != actual_labels.astype(str), dtype="boolean")
-    mismatch[~known] = pd.NA
-    out["is_misclassified"] = mismatch
     if fit.config.target == SEGMENT:
-        out["predicted_segment_id"] = pd.array(predicted.astype(np.int64), dtype="Int64")
+        predicted = fit.forest.classes_[best].astype(np.int64)
+        out["predicted_segment_id"] = pd.array(predicted, dtype="Int64")
     else:
-        out["predicted_segment_id"] = pd.array([None] * n, dtype="Int64")
-    split = fit.split.reindex(out[ID_COLUMN].to_numpy()).fillna("not_sampled")
-    out["sample_split"] = pd.array(split.to_numpy(), dtype="string")
+        null = np.ones(n, dtype=bool)
+        out["predicted_segment_id"] = pd.arrays.IntegerArray(np.zeros(n, np.int64), null)
+    ids = pa.array(ordered[ID_COLUMN])
+    split = np.full(n, 2)  # not_sampled
+    for code, kind in enumerate(("train", "holdout")):
+        chosen = pa.array(fit.split.index[fit.split.to_numpy() == kind], type=ids.type)
+        split[pc.is_in(ids, value_set=chosen).to_numpy(zero_copy_only=False)] = code
+    out["sample_split"] = _text(["train", "holdout", "not_sampled"], split)
     out["run_id"] = fit.run_id
     return out[SCORE_COLUMNS]
+
+
+def _predict(fit: ForestFit, ordered: pd.DataFrame, chunk_size: int) -> tuple[np.ndarray, ...]:
+    """Per row, the position of the most probable class and its probability (chunks on threads)."""
+    # each chunk sums its trees in order on one thread: the same bits on every run (the forest's
+    # own n_jobs would add the trees up in whatever order its threads finish)
+    forest = copy.copy(fit.forest)
+    forest.n_jobs = 1
+
+    def predict(start: int) -> tuple[np.ndarray, np.ndarray]:
+        part = impute(_matrix(ordered.iloc[start : start + chunk_size], fit.features), fit.medians)
+        # trees compare float32 features: convert here rather than in each predict_proba call
+        proba = forest.predict_proba(part.astype(np.float32))
+        # rounded to 9 digits like every build before, whose published tables stay identical
+        proba = np.round(proba, 9)
+        top = np.argmax(proba, axis=1)
+        return top, proba[np.arange(len(part)), top]
+
+    starts = range(0, len(ordered), chunk_size)
+    with ThreadPoolExecutor(max_workers=max(1, fit.config.n_jobs)) as pool:
+        parts = list(pool.map(predict, starts))
+    if not parts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    best = np.concatenate([top for top, _ in parts]).astype(np.int64)
+    return best, np.concatenate([probability for _, probability in parts])
+
+
+def _text(labels: Sequence[str], positions: np.ndarray | pa.Array) -> pd.arrays.ArrowStringArray:
+    """A string array of labels[position] per row (null where the position is null)."""
+    return pd.array(pa.array(labels, type=pa.string()).take(positions), dtype="string")
 
 
 def _permutation_importance(fit: ForestFit, x_holdout: np.ndarray) -> pd.DataFrame:
@@ -501,8 +609,15 @@ def _check_ids(frame: pd.DataFrame, what: str) -> None:
     if ID_COLUMN not in frame.columns:
         raise ValueError(f"{what}: column {ID_COLUMN} is missing")
     ids = frame[ID_COLUMN]
-    if ids.isna().any() or ids.duplicated().any():
+    if ids.isna().any() or not ids.is_unique:
         raise ValueError(f"{what}: {ID_COLUMN} has nulls or duplicates")
+
+
+def _by_id(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame ordered by customer id, with a fresh index; not sorted again when it already is."""
+    if not frame[ID_COLUMN].is_monotonic_increasing:
+        frame = frame.sort_values(ID_COLUMN, kind="stable")
+    return frame.reset_index(drop=True)
 
 
 def _run_id(

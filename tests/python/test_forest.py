@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from decimal import Decimal
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+from shopseg import forest as forest_module
 from shopseg.config import ConfigError
 from shopseg.forest import (
     SCORE_COLUMNS,
     ForestConfig,
     fit_forest,
     forest_results,
+    forest_sample,
+    frame_from_arrow,
     score_customers,
+    scoring_fit,
     training_frame,
 )
-from shopseg.rules import Bound, FeatureData, describe_bound, nice_number
+from shopseg.rules import Bound, FeatureData, describe_bound, impute, nice_number
 
 FEATURES = ("orders", "spend", "visits", "noise_a", "noise_b")
 CONFIG = ForestConfig(n_estimators=30, importance_repeats=3)
@@ -57,6 +64,25 @@ def results_of(frame: pd.DataFrame, config: ForestConfig = CONFIG, ids=(1, 2, 3,
     """Fit and evaluate; returns the fit and its results frame."""
     fit = fit_forest(frame, FEATURES, config, kmeans_run_id="km1")
     return fit, forest_results(fit, ids)
+
+
+def stored_rows(results: pd.DataFrame, run_seq: int = 1) -> pd.DataFrame:
+    """A run's results as segment_forest_scores reads them back from segment_forest."""
+    rows = results[results["record_type"].isin(["run", "model"])].assign(run_seq=run_seq)
+    return rows[["run_id", "run_seq", "record_type", "name", "text_value"]]
+
+
+def counting_refits(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Record every refit that scoring_fit makes (the fit itself still runs)."""
+    calls: list = []
+    real = forest_module.fit_sample
+
+    def fit_sample(sample):
+        calls.append(sample.run_id)
+        return real(sample)
+
+    monkeypatch.setattr(forest_module, "fit_sample", fit_sample)
+    return calls
 
 
 def run_metric(results: pd.DataFrame, name: str) -> float:
@@ -221,6 +247,86 @@ def test_scoring_in_chunks_equals_scoring_at_once() -> None:
     assert set(whole["sample_split"]) == {"train", "holdout"}
 
 
+def test_probabilities_are_the_forests_own_to_the_last_bit() -> None:
+    frame = shop()
+    fit, _ = results_of(frame)
+    scored = score_customers(fit, frame, chunk_size=700)
+    # the forest on float64 input, trees summed in order on one thread
+    x = impute(forest_module._matrix(frame, FEATURES), fit.medians)
+    single = copy.copy(fit.forest)
+    single.n_jobs = 1
+    proba = np.round(single.predict_proba(x), 9)
+    expected = proba.max(axis=1)
+    assert scored["predicted_probability"].to_numpy().tobytes() == expected.tobytes()
+    predicted = fit.forest.classes_[np.argmax(proba, axis=1)]
+    assert (scored["predicted_segment_id"].to_numpy() == predicted).all()
+    assert score_customers(fit, frame).equals(scored)
+
+
+def test_scores_come_from_the_stored_forest_without_a_refit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = shop()
+    fit, results = results_of(frame)
+    assert (results["record_type"] == "model").sum() == 1
+    refits = counting_refits(monkeypatch)
+    sample = forest_sample(frame, FEATURES, CONFIG, "km1")
+    assert sample.run_id == fit.run_id
+    stored = scoring_fit(sample, stored_rows(results))
+    assert refits == []
+    pd.testing.assert_frame_equal(score_customers(stored, frame), score_customers(fit, frame))
+
+
+def test_a_forest_stored_by_other_versions_is_refitted_to_the_same_scores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = shop()
+    fit, results = results_of(frame)
+    rows = stored_rows(results)
+    is_versions = rows["name"] == "versions"
+    older = rows.assign(text_value=rows["text_value"].mask(is_versions, '{"scikit-learn": "1.0"}'))
+    unstored = rows[rows["record_type"] != "model"]  # a run stored before forests were
+    refits = counting_refits(monkeypatch)
+    sample = forest_sample(frame, FEATURES, CONFIG, "km1")
+    for stale in (older, unstored):
+        refit = scoring_fit(sample, stale)
+        pd.testing.assert_frame_equal(score_customers(refit, frame), score_customers(fit, frame))
+    assert refits == [fit.run_id, fit.run_id]
+
+
+def test_scoring_fails_unless_segment_forest_holds_the_run_last() -> None:
+    frame = shop()
+    _, results = results_of(frame)
+    _, other = results_of(frame.iloc[1:])
+    sample = forest_sample(frame, FEATURES, CONFIG, "km1")
+    with pytest.raises(RuntimeError, match="segment_forest holds run"):
+        scoring_fit(forest_sample(frame.iloc[1:], FEATURES, CONFIG, "km1"), stored_rows(results))
+    with pytest.raises(RuntimeError, match="segment_forest holds run"):
+        scoring_fit(sample, pd.concat([stored_rows(results, 1), stored_rows(other, 2)]))
+    with pytest.raises(RuntimeError, match="segment_forest holds run None"):
+        scoring_fit(sample, stored_rows(results).iloc[:0])
+    # the same run stored again after the other one is the latest again
+    again = pd.concat([stored_rows(other, 2), stored_rows(results, 3)])
+    assert scoring_fit(sample, again).run_id == sample.run_id
+
+
+def test_decimals_from_arrow_become_the_nearest_doubles() -> None:
+    cents = np.random.default_rng(3).integers(-(10**15), 10**15, 20_000)
+    values = [Decimal(int(c)).scaleb(-2) for c in cents]
+    values += [Decimal("1.01"), Decimal("-0.01"), Decimal("0.00"), None]
+    table = pa.table(
+        {
+            "customer_id": [f"c{i}" for i in range(len(values))],
+            "monetary": pa.array(values, type=pa.decimal128(38, 2)),
+        }
+    )
+    frame = frame_from_arrow(table)
+    assert frame["monetary"].dtype == np.float64
+    expected = np.array([np.nan if v is None else float(v) for v in values])
+    assert frame["monetary"].to_numpy().tobytes() == expected.tobytes()
+    assert list(frame["customer_id"]) == list(table["customer_id"].to_pylist())
+
+
 def test_sample_bounds_training_and_the_rest_is_scored() -> None:
     frame = shop()
     config = ForestConfig(n_estimators=20, importance_repeats=2, sample_size=1000)
@@ -239,9 +345,14 @@ def test_lifecycle_target_predicts_stages_not_segments() -> None:
     assert labels == {"active", "prospect"}
     assert run_metric(results, "macro_f1") == 1.0  # prospect means orders = 0
     assert set(rules_table(results)["segment_id"]) == {1, 2, 3, 4}  # rules stay on segments
+    frame.loc[frame.index[:10], "lifecycle_stage"] = None  # no actual stage to compare
     scored = score_customers(fit, frame)
     assert scored["predicted_segment_id"].isna().all()
     assert set(scored["predicted_class"]) == {"active", "prospect"}
+    unknown = scored["actual_class"].isna()
+    assert unknown.sum() == 10 and scored.loc[unknown, "is_misclassified"].isna().all()
+    known = scored[~unknown]
+    assert (known["is_misclassified"] == (known["actual_class"] != known["predicted_class"])).all()
 
 
 def test_degenerate_inputs_still_give_results() -> None:

@@ -15,7 +15,11 @@ ranked as (
         customers.*,
         row_number() over (
             partition by customers.customer_id
-            order by customers.signup_at, customers.birth_year, customers.country
+            -- nulls last spelled out: Spark sorts them first (DuckDB, PostgreSQL last)
+            order by
+                customers.signup_at nulls last,
+                customers.birth_year nulls last,
+                customers.country nulls last
         ) as customer_rank
     from customers
     where customers.customer_id is not null

@@ -14,7 +14,12 @@ ranked as (
         orders.*,
         row_number() over (
             partition by orders.order_id
-            order by orders.ordered_at, orders.customer_id, orders.order_total, orders.status
+            -- nulls last spelled out: Spark sorts them first (DuckDB, PostgreSQL last)
+            order by
+                orders.ordered_at nulls last,
+                orders.customer_id nulls last,
+                orders.order_total nulls last,
+                orders.status
         ) as order_rank
     from orders
     where orders.order_id is not null
