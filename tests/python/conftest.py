@@ -102,6 +102,26 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> DbtR
     return result
 
 
+PROJECT_FILES = [
+    "dbt_project.yml",
+    "models",
+    "python_models",
+    "macros",
+    "seeds",
+    "tests",
+    "profiles",
+]
+
+
+def copy_project(dst: Path) -> Path:
+    """A copy of the dbt project (no venv, data or artifacts) that a test may edit."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = PROJECT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
+    return dst
+
+
 def copy_input(src: Path, dst: Path, tables: list[str]) -> Path:
     """Copy some input tables of a shop folder to a new folder."""
     dst.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import PROJECT, DbtResult, run_dbt
+from conftest import DbtResult, copy_project, run_dbt
 
 BI_MARTS = [
     "customer_features",
@@ -18,15 +18,6 @@ BI_MARTS = [
     "segment_feature_importance",
     "segment_rules",
     "segment_classifier_metrics",
-]
-PROJECT_FILES = [
-    "dbt_project.yml",
-    "models",
-    "python_models",
-    "macros",
-    "seeds",
-    "tests",
-    "profiles",
 ]
 
 
@@ -46,11 +37,7 @@ def test_bi_marts_are_public_contracted_and_match_their_tables(demo_build: DbtRe
 
 
 def test_breaking_column_changes_fail_the_build(demo_build: DbtResult, tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in PROJECT_FILES:
-        src = PROJECT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, project / name)
+    project = copy_project(tmp_path / "project")
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(demo_build.db_path, work / "shopseg.duckdb")

@@ -17,10 +17,10 @@ from _compare import (
     MART,
     Table,
     add_edge_rows,
+    assert_built_like_duckdb,
     differences,
     fetch_duckdb,
     make_table,
-    upstream,
 )
 from conftest import PROJECT, DbtResult, PostgresServer, run_dbt
 
@@ -87,22 +87,8 @@ def builds(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFac
 
 
 def test_postgres_builds_and_passes_the_same_dbt_tests(builds: Builds) -> None:
-    on_postgres, on_duckdb = builds.postgres.results(), builds.duckdb.results()
     manifest = json.loads((builds.postgres.target_path / "manifest.json").read_text())
-    expected = upstream(manifest, f"model.shopseg.{MART}")
-    staging = {f"model.shopseg.{p.stem}" for p in (PROJECT / "models/staging").rglob("*.sql")}
-    assert staging | {"seed.shopseg.rfm_segments", "model.shopseg.int_customers_spine"} <= expected
-    assert expected <= on_postgres.keys()
-    assert sum(node.startswith("test.") for node in on_postgres) >= 20
-    bad = {
-        node: status for node, status in on_postgres.items() if status not in ("success", "pass")
-    }
-    # The one warning by design: anonymous events have no customer_id.
-    assert all(
-        status == "warn" and ".not_null_stg_shop__events_customer_id." in node
-        for node, status in bad.items()
-    ), bad
-    assert on_postgres == on_duckdb
+    assert_built_like_duckdb(builds.postgres.results(), builds.duckdb.results(), manifest, PROJECT)
 
 
 def test_customer_features_are_the_same_row_by_row(builds: Builds) -> None:

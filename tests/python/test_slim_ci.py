@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from conftest import PROJECT, run_dbt
-
-PROJECT_FILES = [
-    "dbt_project.yml",
-    "models",
-    "python_models",
-    "macros",
-    "seeds",
-    "tests",
-    "profiles",
-]
+from conftest import copy_project, run_dbt
 
 
 def descendants(manifest: dict, node: str) -> set[str]:
@@ -31,12 +20,7 @@ def descendants(manifest: dict, node: str) -> set[str]:
 
 
 def test_state_modified_selects_only_the_change_and_its_descendants(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in PROJECT_FILES:
-        src = PROJECT / name
-        copy = shutil.copytree if src.is_dir() else shutil.copy
-        copy(src, project / name)
+    project = copy_project(tmp_path / "project")
     prod = run_dbt(["parse"], tmp_path / "prod", None, project=project)
     assert prod.ok, prod.output[-3000:]
 
