@@ -17,8 +17,6 @@ forest_runs as (
 runs as (
     select
         run_id,
-        max(run_seq) as run_seq,
-        max(case when name = 'target' then text_value end) as classifier_target,
         max(case when name = 'kmeans_run_id' then text_value end) as kmeans_run_id,
         max(case when name = 'accuracy' then value end) as accuracy,
         max(case when name = 'macro_f1' then value end) as macro_f1,
@@ -45,9 +43,9 @@ runs as (
 final as (
     select
         runs.run_id,
-        runs.run_seq,
+        forest_runs.run_seq,
         forest_runs.is_current,
-        runs.classifier_target,
+        forest_runs.classifier_target,
         runs.kmeans_run_id,
         runs.accuracy,
         runs.macro_f1,

@@ -2,16 +2,9 @@
 
 import logging
 
-from shopseg.forest import (
-    ForestConfig,
-    empty_results,
-    fit_forest,
-    forest_results,
-    frame_from_arrow,
-    training_frame,
-)
+from shopseg.forest import ForestConfig, empty_results, fit_forest, forest_results
 from shopseg.params import model_from_params
-from shopseg.spark import is_spark_frame, sample_to_pandas, to_pandas
+from shopseg.spark import forest_frame, to_pandas
 
 log = logging.getLogger("shopseg")
 
@@ -28,13 +21,7 @@ def model(dbt, session):
         "customer_id", *kmeans.preprocessor.features, "lifecycle_stage"
     )
     segments = dbt.ref("segment_kmeans_assignments").select("customer_id", "segment_id")
-    if is_spark_frame(features):  # Spark: fit on a bounded sample collected to the driver
-        joined = features.join(segments, "customer_id")
-        frame = sample_to_pandas(joined, config.sample_size, config.random_state)
-    else:
-        frame = training_frame(
-            frame_from_arrow(features.to_arrow_table()), frame_from_arrow(segments.to_arrow_table())
-        )
+    frame = forest_frame(features, segments, config)  # Spark: a bounded sample at the driver
     fit = fit_forest(frame, kmeans.preprocessor.features, config, kmeans.run_id)
     seq = 0
     if dbt.is_incremental:

@@ -1,15 +1,8 @@
 """Score every customer with the forest segment_forest stored for the current run, in chunks."""
 
-from shopseg.forest import (
-    ForestConfig,
-    forest_sample,
-    frame_from_arrow,
-    score_customers,
-    scoring_fit,
-    training_frame,
-)
+from shopseg.forest import ForestConfig, forest_sample, score_customers, scoring_fit
 from shopseg.params import model_from_params
-from shopseg.spark import is_spark_frame, sample_to_pandas, score_forest_spark, to_pandas
+from shopseg.spark import forest_frame, is_spark_frame, score_forest_spark, to_pandas
 
 
 def model(dbt, session):
@@ -20,18 +13,13 @@ def model(dbt, session):
         "customer_id", *kmeans.preprocessor.features, "lifecycle_stage"
     )
     segments = dbt.ref("segment_kmeans_assignments").select("customer_id", "segment_id")
-    spark = is_spark_frame(features)  # Spark: the sample is collected, scoring is distributed
-    if spark:
-        joined = features.join(segments, "customer_id")
-        frame = sample_to_pandas(joined, config.sample_size, config.random_state)
-    else:
-        frame = training_frame(
-            frame_from_arrow(features.to_arrow_table()), frame_from_arrow(segments.to_arrow_table())
-        )
+    frame = forest_frame(features, segments, config)  # Spark: the sample; scoring distributed
     # The sample gives the run id (the build fails unless segment_forest holds it last) and
     # the train/holdout split; the forest is the one segment_forest stored for that run.
     sample = forest_sample(frame, kmeans.preprocessor.features, config, kmeans.run_id)
     stored = dbt.ref("segment_forest").filter("record_type in ('run', 'model')")
     stored = stored.select("run_id", "run_seq", "record_type", "name", "text_value")
     fit = scoring_fit(sample, to_pandas(stored))
-    return score_forest_spark(joined, fit) if spark else score_customers(fit, frame)
+    if is_spark_frame(features):
+        return score_forest_spark(features.join(segments, "customer_id"), fit)
+    return score_customers(fit, frame)

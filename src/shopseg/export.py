@@ -31,7 +31,7 @@ def export_segment(db_path: str | Path, segment: str, out: str | Path, fmt: str 
         target.parent.mkdir(parents=True, exist_ok=True)
         options = "format csv, header" if fmt == "csv" else "format parquet"
         escaped = str(target).replace("'", "''")
-        con.execute(f"copy ({query}) to '{escaped}' ({options})")
-        return int(con.execute(f"select count(*) from ({query})").fetchone()[0])
+        # COPY answers with the number of rows it wrote
+        return int(con.execute(f"copy ({query}) to '{escaped}' ({options})").fetchone()[0])
     finally:
         con.close()

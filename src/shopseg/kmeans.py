@@ -268,10 +268,14 @@ def _ward_tree(x: np.ndarray) -> np.ndarray:
     return linkage(x, method="ward")
 
 
+def _squared_distances(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared euclidean distance of every row to every centre (may round below zero)."""
+    return (x**2).sum(axis=1)[:, None] - 2.0 * x @ centres.T + (centres**2).sum(axis=1)[None, :]
+
+
 def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Index of the nearest centre of every row (first on ties)."""
-    d2 = (x**2).sum(axis=1)[:, None] - 2.0 * x @ centres.T + (centres**2).sum(axis=1)[None, :]
-    return np.argmin(d2, axis=1)
+    return np.argmin(_squared_distances(x, centres), axis=1)
 
 
 def _cluster(
@@ -408,12 +412,7 @@ def score_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
     _check_ids(features)
     ids = np.asarray(model.segment_ids, dtype=np.int64)
     x = model.preprocessor.transform(features)
-    d2 = (
-        (x**2).sum(axis=1)[:, None]
-        - 2.0 * x @ model.centroids.T
-        + (model.centroids**2).sum(axis=1)[None, :]
-    )
-    d2 = np.maximum(d2, 0.0)
+    d2 = np.maximum(_squared_distances(x, model.centroids), 0.0)
     order = np.argsort(d2, axis=1, kind="stable")
     nearest = order[:, 0]
     rows = np.arange(len(x))

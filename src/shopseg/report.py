@@ -1313,10 +1313,8 @@ def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> Rep
                 "from segment_rules where is_current order by segment_id, rule_id"
             ),
             lifecycle=frame(
-                "select s.segment_id, f.lifecycle_stage, count(*) as customers "
-                "from customer_segments as s "
-                "inner join customer_features as f on s.customer_id = f.customer_id "
-                "group by 1, 2 order by 1, 2"
+                "select segment_id, lifecycle_stage, count(*) as customers "
+                "from customer_segments group by 1, 2 order by 1, 2"
             ),
             migration=frame(
                 "select previous_run_id, run_id, from_segment_id, to_segment_id, customers "

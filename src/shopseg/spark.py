@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from shopseg.forest import SCORE_COLUMNS, ForestFit, score_customers
+from shopseg.forest import (
+    SCORE_COLUMNS,
+    ForestConfig,
+    ForestFit,
+    frame_from_arrow,
+    score_customers,
+    training_frame,
+)
 from shopseg.kmeans import ID_COLUMN, SegmentModel, score_segments
 
 if TYPE_CHECKING:
@@ -63,6 +70,20 @@ def sample_to_pandas(df: DataFrame, n: int, seed: int, id_column: str = ID_COLUM
         df = df.drop("__shopseg_key")
     frame = df.toArrow().to_pandas()
     return frame.sort_values(id_column, kind="stable").reset_index(drop=True)
+
+
+def forest_frame(features: Any, segments: Any, config: ForestConfig) -> pd.DataFrame:
+    """Customer features beside their K-means segment as pandas: on Spark, a bounded sample.
+
+    `features` and `segments` are Spark DataFrames or DuckDB relations; on Spark, the join
+    is sampled to at most `config.sample_size` customers at the driver.
+    """
+    if is_spark_frame(features):
+        joined = features.join(segments, ID_COLUMN)
+        return sample_to_pandas(joined, config.sample_size, config.random_state)
+    return training_frame(
+        frame_from_arrow(features.to_arrow_table()), frame_from_arrow(segments.to_arrow_table())
+    )
 
 
 def score_kmeans_spark(df: DataFrame, model: SegmentModel) -> DataFrame:

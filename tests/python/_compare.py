@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from conftest import reachable
 
 MART = "customer_features"
 REL_TOL = 1e-9
@@ -167,13 +168,7 @@ def add_edge_rows(input_dir: Path) -> None:
 
 def upstream(manifest: dict, node: str) -> set[str]:
     """The node and every model or seed it is built from, by the manifest's parent map."""
-    seen, todo = {node}, [node]
-    while todo:
-        for parent in manifest["parent_map"].get(todo.pop(), []):
-            if parent not in seen:
-                seen.add(parent)
-                todo.append(parent)
-    return {n for n in seen if n.startswith(("model.", "seed."))}
+    return {n for n in reachable(manifest, node, "parent_map") if n.startswith(("model.", "seed."))}
 
 
 def assert_built_like_duckdb(

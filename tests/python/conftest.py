@@ -50,6 +50,30 @@ class DbtResult:
             con.close()
 
 
+def dbt_env(
+    work: Path,
+    input_path: Path | None,
+    db_name: str = "shopseg.duckdb",
+    project: Path = PROJECT,
+    env: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Environment for dbt in `project` with its warehouse, target and logs inside `work`."""
+    work.mkdir(parents=True, exist_ok=True)
+    db_path = work / db_name
+    full_env = os.environ | {
+        "DBT_PROFILES_DIR": str(project / "profiles"),
+        "SHOPSEG_DUCKDB_PATH": str(db_path),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        # the published file sits beside the warehouse, whatever the caller's environment says
+        "SHOPSEG_PUBLISH_PATH": str(db_path.with_name(db_path.stem + "_published.duckdb")),
+    }
+    if input_path is not None:
+        full_env["SHOPSEG_INPUT_PATH"] = str(input_path)
+    return full_env | (env or {})
+
+
 def run_dbt(
     args: list[str],
     work: Path,
@@ -60,28 +84,19 @@ def run_dbt(
     env: dict[str, str] | None = None,
 ) -> DbtResult:
     """Run dbt in `project` with its warehouse, target and logs inside `work`."""
-    work.mkdir(parents=True, exist_ok=True)
-    db_path = work / db_name
-    target_path = work / "target"
-    full_env = os.environ | {
-        "DBT_PROFILES_DIR": str(project / "profiles"),
-        "SHOPSEG_DUCKDB_PATH": str(db_path),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_TARGET_PATH": str(target_path),
-        "DBT_LOG_PATH": str(work / "logs"),
-        # the published file sits beside the warehouse, whatever the caller's environment says
-        "SHOPSEG_PUBLISH_PATH": str(db_path.with_name(db_path.stem + "_published.duckdb")),
-    }
-    if input_path is not None:
-        full_env["SHOPSEG_INPUT_PATH"] = str(input_path)
-    full_env |= env or {}
+    full_env = dbt_env(work, input_path, db_name, project, env)
     cmd = [DBT, *args]
     if dbt_vars:
         cmd += ["--vars", json.dumps(dbt_vars)]
     proc = subprocess.run(
         cmd, cwd=project, env=full_env, capture_output=True, text=True, timeout=900
     )
-    return DbtResult(proc.returncode, proc.stdout + proc.stderr, db_path, target_path)
+    return DbtResult(proc.returncode, proc.stdout + proc.stderr, work / db_name, work / "target")
+
+
+def failed_tests(result: DbtResult) -> set[str]:
+    """Names of the data tests that failed in a dbt run."""
+    return {uid.split(".")[2] for uid, status in result.results().items() if status == "fail"}
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +145,18 @@ def copy_input(src: Path, dst: Path, tables: list[str]) -> Path:
             if (src / f"{name}.{ext}").exists():
                 shutil.copy(src / f"{name}.{ext}", dst / f"{name}.{ext}")
     return dst
+
+
+def reachable(manifest: dict, node: str, edges: str) -> set[str]:
+    """The node and every node reachable from it by a manifest map of dbt's artifacts:
+    `parent_map` walks upstream, `child_map` downstream."""
+    seen, todo = {node}, [node]
+    while todo:
+        for other in manifest[edges].get(todo.pop(), []):
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    return seen
 
 
 # --- PostgreSQL 15 server for the portability tests ------------------------------------

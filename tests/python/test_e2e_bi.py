@@ -23,6 +23,17 @@ print(json.dumps([[int(a), int(b), float(c)] for a, b, c in rows]))
 """
 
 
+def export(published: Path, segment: str, out: Path, *options: str) -> subprocess.CompletedProcess:
+    """Run the `shopseg export` CLI on a published file."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("shopseg")), "export", "--db", str(published)]
+        + ["--segment", segment, *options, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_bi_client_sizes_and_revenue_match_profiles(demo_build: DbtResult) -> None:
     published = demo_build.db_path.parent / "shopseg_published.duckdb"
     out = subprocess.run(
@@ -48,42 +59,12 @@ def test_export_writes_one_segment(demo_build: DbtResult, tmp_path: Path) -> Non
     ).iloc[0, 0]
     for fmt in ("csv", "parquet"):
         out = tmp_path / f"segment.{fmt}"
-        done = subprocess.run(
-            [
-                str(Path(sys.executable).with_name("shopseg")),
-                "export",
-                "--db",
-                str(published),
-                "--segment",
-                name,
-                "--format",
-                fmt,
-                "--out",
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = export(published, name, out, "--format", fmt)
         assert done.returncode == 0, done.stderr
         frame = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
         segments = demo_build.query("select customer_id, segment_name from customer_segments")
         expected = segments[segments["segment_name"] == name]
         assert sorted(frame["customer_id"].astype(str)) == sorted(expected["customer_id"])
         assert set(frame["segment_name"]) == {name}
-    missing = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("shopseg")),
-            "export",
-            "--db",
-            str(published),
-            "--segment",
-            "no such segment",
-            "--out",
-            str(tmp_path / "x.csv"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    missing = export(published, "no such segment", tmp_path / "x.csv")
     assert missing.returncode == 2 and "no segment 'no such segment'" in missing.stderr

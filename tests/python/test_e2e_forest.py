@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DbtResult, run_dbt
+from conftest import DbtResult, failed_tests, run_dbt
 
 # What the planted personas of the demo shop differ in (shopseg.demo).
 PERSONA_FEATURES = {
@@ -41,11 +41,6 @@ def snapshot(result: DbtResult) -> dict[str, pd.DataFrame]:
     """Every classifier mart and the customer predictions, in a fixed order."""
     names = [*CLASSIFIER_MARTS, "main.segment_forest_scores"]
     return {name: result.query(f"select * from {name} order by all") for name in names}
-
-
-def failed_tests(result: DbtResult) -> set[str]:
-    """Names of the data tests that failed in a dbt run."""
-    return {uid.split(".")[2] for uid, status in result.results().items() if status == "fail"}
 
 
 def test_forest_learns_the_demo_segments(demo_build: DbtResult) -> None:

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_dbt
-
-
-def failed_tests(result) -> set[str]:
-    """Names of the data tests that failed in a dbt run."""
-    return {uid.split(".")[2] for uid, status in result.results().items() if status == "fail"}
+from conftest import failed_tests, run_dbt
 
 
 def test_unreachable_silhouette_floor_and_share_cap_fail_the_build(

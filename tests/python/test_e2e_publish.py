@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-from conftest import DBT, PROJECT, DbtResult, run_dbt
+from conftest import DBT, PROJECT, DbtResult, dbt_env, run_dbt
 
 READER = r"""
 import json, sys, time, duckdb
@@ -97,18 +97,10 @@ def test_killed_build_keeps_previous_tables(
     copy_build(demo_build, tmp_path)
     segments_sql = "select * from customer_segments order by customer_id"
     before = demo_build.query(segments_sql)
-    env = os.environ | {
-        "DBT_PROFILES_DIR": str(PROJECT / "profiles"),
-        "SHOPSEG_DUCKDB_PATH": str(tmp_path / "shopseg.duckdb"),
-        "SHOPSEG_INPUT_PATH": str(demo_dir),
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "SHOPSEG_PUBLISH_PATH": str(published(tmp_path)),
-    }
-    build = subprocess.Popen(
+    build = subprocess.Popen(  # not run_dbt: this build is killed halfway
         [DBT, "build", "--vars", json.dumps({"shop_n_init": 60})],
         cwd=PROJECT,
-        env=env,
+        env=dbt_env(tmp_path, demo_dir),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

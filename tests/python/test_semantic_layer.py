@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, DbtResult
+from conftest import PROJECT, DbtResult, dbt_env
 
 MF = str(Path(sys.executable).with_name("mf"))
 
@@ -98,14 +97,7 @@ def mf_project(demo_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) 
     (root / "target").mkdir(parents=True)
     (root / "dbt_project.yml").symlink_to(PROJECT / "dbt_project.yml")
     shutil.copy(demo_build.target_path / "semantic_manifest.json", root / "target")
-    env = os.environ | {
-        "DBT_PROJECT_DIR": str(root),
-        "DBT_PROFILES_DIR": str(PROJECT / "profiles"),
-        "SHOPSEG_DUCKDB_PATH": str(db_path),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = dbt_env(work, None, db_path.name, env={"DBT_PROJECT_DIR": str(root)})
     env.pop("SHOPSEG_TARGET", None)
     db = DbtResult(0, "", db_path, work / "target")
     return MfProject(root, db, env)

@@ -5,18 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import copy_project, run_dbt
-
-
-def descendants(manifest: dict, node: str) -> set[str]:
-    """The node and every node downstream of it, by the manifest's child map."""
-    seen, todo = {node}, [node]
-    while todo:
-        for child in manifest["child_map"].get(todo.pop(), []):
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return seen
+from conftest import copy_project, reachable, run_dbt
 
 
 def test_state_modified_selects_only_the_change_and_its_descendants(tmp_path: Path) -> None:
@@ -50,7 +39,7 @@ def test_state_modified_selects_only_the_change_and_its_descendants(tmp_path: Pa
     }
     manifest = json.loads((prod.target_path / "manifest.json").read_text())
     node = "model.shopseg.int_customers_behaviour"
-    expected = {n for n in descendants(manifest, node) if n.startswith("model.")}
+    expected = {n for n in reachable(manifest, node, "child_map") if n.startswith("model.")}
     assert selected == expected
     assert {"model.shopseg.customer_features", "model.shopseg.customer_segments"} <= selected
     assert "model.shopseg.int_customers_orders" not in selected
