@@ -3,31 +3,31 @@
 with
 
 spine as (
-    select * from {{ ref('int_customers_spine') }}
+    select * from {{ ref('shopseg', 'int_customers_spine') }}
 ),
 
 demographics as (
-    select * from {{ ref('int_customers_demographics') }}
+    select * from {{ ref('shopseg', 'int_customers_demographics') }}
 ),
 
 orders as (
-    select * from {{ ref('int_customers_orders') }}
+    select * from {{ ref('shopseg', 'int_customers_orders') }}
 ),
 
 products as (
-    select * from {{ ref('int_customers_products') }}
+    select * from {{ ref('shopseg', 'int_customers_products') }}
 ),
 
 behaviour as (
-    select * from {{ ref('int_customers_behaviour') }}
+    select * from {{ ref('shopseg', 'int_customers_behaviour') }}
 ),
 
 lifecycle as (
-    select * from {{ ref('int_customers_lifecycle') }}
+    select * from {{ ref('shopseg', 'int_customers_lifecycle') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_shop__as_of') }}
 ),
 
 joined as (

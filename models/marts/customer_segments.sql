@@ -2,15 +2,15 @@
 with
 
 assignments as (
-    select * from {{ ref('segment_kmeans_assignments') }}
+    select * from {{ ref('shopseg', 'segment_kmeans_assignments') }}
 ),
 
 segment_names as (
-    select * from {{ ref('int_segment_names') }}
+    select * from {{ ref('shopseg', 'int_segment_names') }}
 ),
 
 forest_scores as (
-    select * from {{ ref('segment_forest_scores') }}
+    select * from {{ ref('shopseg', 'segment_forest_scores') }}
 ),
 
 features as (
@@ -18,7 +18,7 @@ features as (
         customer_id,
         lifecycle_stage,
         rfm_segment
-    from {{ ref('customer_features') }}
+    from {{ ref('shopseg', 'customer_features') }}
 ),
 
 final as (

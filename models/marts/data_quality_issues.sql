@@ -11,31 +11,31 @@
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('shopseg', 'stg_shop__orders') }}
 ),
 
 customers as (
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('shopseg', 'stg_shop__customers') }}
 ),
 
 events as (
-    select * from {{ ref('stg_shop__events') }}
+    select * from {{ ref('shopseg', 'stg_shop__events') }}
 ),
 
 order_items as (
-    select * from {{ ref('stg_shop__order_items') }}
+    select * from {{ ref('shopseg', 'stg_shop__order_items') }}
 ),
 
 products as (
-    select * from {{ ref('stg_shop__products') }}
+    select * from {{ ref('shopseg', 'stg_shop__products') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_shop__as_of') }}
 ),
 
 spine as (
-    select * from {{ ref('int_customers_spine') }}
+    select * from {{ ref('shopseg', 'int_customers_spine') }}
 ),
 
 -- per customer_id (one null group for rows without one): copies and row checks

@@ -2,15 +2,15 @@
 with
 
 results as (
-    select * from {{ ref('segment_forest') }}
+    select * from {{ ref('shopseg', 'segment_forest') }}
 ),
 
 segment_names as (
-    select * from {{ ref('int_segment_names') }}
+    select * from {{ ref('shopseg', 'int_segment_names') }}
 ),
 
 forest_runs as (
-    select * from {{ ref('int_forest_runs') }}
+    select * from {{ ref('shopseg', 'int_forest_runs') }}
 ),
 
 class_metrics as (

@@ -5,11 +5,11 @@
 with
 
 results as (
-    select * from {{ ref('segment_forest') }}
+    select * from {{ ref('shopseg', 'segment_forest') }}
 ),
 
 forest_runs as (
-    select * from {{ ref('int_forest_runs') }}
+    select * from {{ ref('shopseg', 'int_forest_runs') }}
 ),
 
 cells as (

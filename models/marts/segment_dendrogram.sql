@@ -6,7 +6,7 @@
 with
 
 model as (
-    select * from {{ ref('int_segment_model__latest') }}
+    select * from {{ ref('shopseg', 'int_segment_model__latest') }}
     where record_type = 'dendrogram'
 ),
 

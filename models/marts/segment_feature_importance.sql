@@ -6,12 +6,12 @@
 with
 
 results as (
-    select * from {{ ref('segment_forest') }}
+    select * from {{ ref('shopseg', 'segment_forest') }}
     where record_type = 'importance'
 ),
 
 forest_runs as (
-    select * from {{ ref('int_forest_runs') }}
+    select * from {{ ref('shopseg', 'int_forest_runs') }}
 ),
 
 importances as (

@@ -10,11 +10,11 @@ segments as (
         customer_id,
         segment_id,
         run_id
-    from {{ ref('customer_segments') }}
+    from {{ ref('shopseg', 'customer_segments') }}
 ),
 
 features as (
-    select * from {{ ref('customer_features') }}
+    select * from {{ ref('shopseg', 'customer_features') }}
 ),
 
 joined as (

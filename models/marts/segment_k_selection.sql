@@ -2,11 +2,11 @@
 with
 
 history as (
-    select * from {{ ref('segment_kmeans_fit') }}
+    select * from {{ ref('shopseg', 'segment_kmeans_fit') }}
 ),
 
 runs as (
-    select * from {{ ref('int_segment_runs') }}
+    select * from {{ ref('shopseg', 'int_segment_runs') }}
 ),
 
 sweep as (

@@ -5,7 +5,7 @@
 with
 
 assignments as (
-    select * from {{ ref('segment_kmeans_assignments') }}
+    select * from {{ ref('shopseg', 'segment_kmeans_assignments') }}
 ),
 
 final as (

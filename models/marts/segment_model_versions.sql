@@ -2,7 +2,7 @@
 with
 
 runs as (
-    select * from {{ ref('int_segment_runs') }}
+    select * from {{ ref('shopseg', 'int_segment_runs') }}
 ),
 
 final as (

@@ -5,19 +5,19 @@
 with
 
 segments as (
-    select * from {{ ref('customer_segments') }}
+    select * from {{ ref('shopseg', 'customer_segments') }}
 ),
 
 features as (
-    select * from {{ ref('customer_features') }}
+    select * from {{ ref('shopseg', 'customer_features') }}
 ),
 
 names as (
-    select * from {{ ref('int_segment_names') }}
+    select * from {{ ref('shopseg', 'int_segment_names') }}
 ),
 
 feature_profiles as (
-    select * from {{ ref('segment_feature_profiles') }}
+    select * from {{ ref('shopseg', 'segment_feature_profiles') }}
 ),
 
 joined as (

@@ -6,19 +6,19 @@
 with
 
 runs as (
-    select * from {{ ref('int_segment_runs') }}
+    select * from {{ ref('shopseg', 'int_segment_runs') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_shop__as_of') }}
 ),
 
 assignments as (
-    select * from {{ ref('segment_kmeans_assignments') }}
+    select * from {{ ref('shopseg', 'segment_kmeans_assignments') }}
 ),
 
 migration as (
-    select * from {{ ref('segment_migration') }}
+    select * from {{ ref('shopseg', 'segment_migration') }}
 ),
 
 scored as (

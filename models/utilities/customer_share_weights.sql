@@ -6,7 +6,7 @@ customers as (
     select
         customer_id,
         as_of_at
-    from {{ ref('customer_features') }}
+    from {{ ref('shopseg', 'customer_features') }}
 ),
 
 weighted as (

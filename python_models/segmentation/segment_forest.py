@@ -16,11 +16,11 @@ def model(dbt, session):
         unique_key="run_id",
     )
     config = ForestConfig.from_mapping(dbt.config.get("shopseg"))
-    kmeans = model_from_params(to_pandas(dbt.ref("int_segment_model__latest")))
-    features = dbt.ref("customer_features").select(
+    kmeans = model_from_params(to_pandas(dbt.ref("shopseg", "int_segment_model__latest")))
+    features = dbt.ref("shopseg", "customer_features").select(
         "customer_id", *kmeans.preprocessor.features, "lifecycle_stage"
     )
-    segments = dbt.ref("segment_kmeans_assignments").select("customer_id", "segment_id")
+    segments = dbt.ref("shopseg", "segment_kmeans_assignments").select("customer_id", "segment_id")
     frame = forest_frame(features, segments, config)  # Spark: a bounded sample at the driver
     fit = fit_forest(frame, kmeans.preprocessor.features, config, kmeans.run_id)
     seq = 0

@@ -8,16 +8,16 @@ from shopseg.spark import forest_frame, is_spark_frame, score_forest_spark, to_p
 def model(dbt, session):
     dbt.config(materialized="table")
     config = ForestConfig.from_mapping(dbt.config.get("shopseg"))
-    kmeans = model_from_params(to_pandas(dbt.ref("int_segment_model__latest")))
-    features = dbt.ref("customer_features").select(
+    kmeans = model_from_params(to_pandas(dbt.ref("shopseg", "int_segment_model__latest")))
+    features = dbt.ref("shopseg", "customer_features").select(
         "customer_id", *kmeans.preprocessor.features, "lifecycle_stage"
     )
-    segments = dbt.ref("segment_kmeans_assignments").select("customer_id", "segment_id")
+    segments = dbt.ref("shopseg", "segment_kmeans_assignments").select("customer_id", "segment_id")
     frame = forest_frame(features, segments, config)  # Spark: the sample; scoring distributed
     # The sample gives the run id (the build fails unless segment_forest holds it last) and
     # the train/holdout split; the forest is the one segment_forest stored for that run.
     sample = forest_sample(frame, kmeans.preprocessor.features, config, kmeans.run_id)
-    stored = dbt.ref("segment_forest").filter("record_type in ('run', 'model')")
+    stored = dbt.ref("shopseg", "segment_forest").filter("record_type in ('run', 'model')")
     stored = stored.select("run_id", "run_seq", "record_type", "name", "text_value")
     fit = scoring_fit(sample, to_pandas(stored))
     if is_spark_frame(features):

@@ -12,8 +12,8 @@ log = logging.getLogger("shopseg")
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    fitted = model_from_params(to_pandas(dbt.ref("int_segment_model__latest")))
-    features = dbt.ref("customer_features")
+    fitted = model_from_params(to_pandas(dbt.ref("shopseg", "int_segment_model__latest")))
+    features = dbt.ref("shopseg", "customer_features")
     columns = ["customer_id", *fitted.preprocessor.features]
     if is_spark_frame(features):  # Spark: every customer scored distributed (mapInPandas)
         this = str(dbt.this)

@@ -20,7 +20,7 @@ def model(dbt, session):
     if previous is not None and not parse_bool(settings["refit"], "shop_refit"):
         log.info("shopseg: shop_refit is false: scoring with stored model %s", previous.run_id)
         return empty_params().assign(run_seq=[])
-    features = dbt.ref("customer_features")
+    features = dbt.ref("shopseg", "customer_features")
     columns = ["customer_id", *[c for c in config.features if c in features.columns]]
     if is_spark_frame(features):  # Spark: fit on a bounded sample collected to the driver
         frame = sample_to_pandas(

@@ -2,15 +2,15 @@
 with
 
 sessions as (
-    select * from {{ ref('int_sessions') }}
+    select * from {{ ref('shopseg', 'int_sessions') }}
 ),
 
 events as (
-    select * from {{ ref('stg_shop__events') }}
+    select * from {{ ref('shopseg', 'stg_shop__events') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_shop__as_of') }}
 ),
 
 recent_events as (

@@ -2,11 +2,11 @@
 with
 
 customers as (
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('shopseg', 'stg_shop__customers') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_shop__as_of') }}
 ),
 
 ranked as (

@@ -14,19 +14,19 @@
 with
 
 spine as (
-    select * from {{ ref('int_customers_spine') }}
+    select * from {{ ref('shopseg', 'int_customers_spine') }}
 ),
 
 orders as (
-    select * from {{ ref('int_customers_orders') }}
+    select * from {{ ref('shopseg', 'int_customers_orders') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_shop__as_of') }}
 ),
 
 rfm_segments as (
-    select * from {{ ref('rfm_segments') }}
+    select * from {{ ref('shopseg', 'rfm_segments') }}
 ),
 
 buyers as (

@@ -2,11 +2,11 @@
 with
 
 orders as (
-    select * from {{ ref('int_orders__cleaned') }}
+    select * from {{ ref('shopseg', 'int_orders__cleaned') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_shop__as_of') }}
 ),
 
 completed_ranked as (

@@ -3,11 +3,11 @@
 with
 
 items as (
-    select * from {{ ref('int_order_items__enriched') }}
+    select * from {{ ref('shopseg', 'int_order_items__enriched') }}
 ),
 
 top_categories as (
-    select * from {{ ref('int_shop__top_categories') }}
+    select * from {{ ref('shopseg', 'int_shop__top_categories') }}
 ),
 
 customer_categories as (

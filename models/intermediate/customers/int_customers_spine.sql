@@ -2,19 +2,19 @@
 with
 
 customers as (
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('shopseg', 'stg_shop__customers') }}
 ),
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('shopseg', 'stg_shop__orders') }}
 ),
 
 events as (
-    select * from {{ ref('stg_shop__events') }}
+    select * from {{ ref('shopseg', 'stg_shop__events') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_shop__as_of') }}
 ),
 
 seen as (

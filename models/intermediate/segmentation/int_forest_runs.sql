@@ -2,7 +2,7 @@
 with
 
 results as (
-    select * from {{ ref('segment_forest') }}
+    select * from {{ ref('shopseg', 'segment_forest') }}
     where record_type = 'run'
 ),
 

@@ -2,7 +2,7 @@
 with
 
 history as (
-    select * from {{ ref('segment_kmeans_fit') }}
+    select * from {{ ref('shopseg', 'segment_kmeans_fit') }}
 ),
 
 latest as (

@@ -2,11 +2,11 @@
 with
 
 model as (
-    select * from {{ ref('int_segment_model__latest') }}
+    select * from {{ ref('shopseg', 'int_segment_model__latest') }}
 ),
 
 overrides as (
-    select * from {{ ref('segment_name_overrides') }}
+    select * from {{ ref('shopseg', 'segment_name_overrides') }}
 ),
 
 generated as (

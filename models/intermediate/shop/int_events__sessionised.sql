@@ -6,11 +6,11 @@
 with
 
 events as (
-    select * from {{ ref('stg_shop__events') }}
+    select * from {{ ref('shopseg', 'stg_shop__events') }}
 ),
 
 as_of as (
-    select * from {{ ref('int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_shop__as_of') }}
 ),
 
 given_events as (

@@ -2,15 +2,15 @@
 with
 
 items as (
-    select * from {{ ref('stg_shop__order_items') }}
+    select * from {{ ref('shopseg', 'stg_shop__order_items') }}
 ),
 
 products as (
-    select * from {{ ref('stg_shop__products') }}
+    select * from {{ ref('shopseg', 'stg_shop__products') }}
 ),
 
 orders as (
-    select * from {{ ref('int_orders__cleaned') }}
+    select * from {{ ref('shopseg', 'int_orders__cleaned') }}
 ),
 
 product_categories as (

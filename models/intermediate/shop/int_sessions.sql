@@ -2,11 +2,11 @@
 with
 
 events as (
-    select * from {{ ref('int_events__sessionised') }}
+    select * from {{ ref('shopseg', 'int_events__sessionised') }}
 ),
 
 orders as (
-    select * from {{ ref('int_orders__cleaned') }}
+    select * from {{ ref('shopseg', 'int_orders__cleaned') }}
 ),
 
 per_session as (

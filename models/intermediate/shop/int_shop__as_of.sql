@@ -6,11 +6,11 @@
 with
 
 orders as (
-    select ordered_at from {{ ref('stg_shop__orders') }}
+    select ordered_at from {{ ref('shopseg', 'stg_shop__orders') }}
 ),
 
 events as (
-    select occurred_at from {{ ref('stg_shop__events') }}
+    select occurred_at from {{ ref('shopseg', 'stg_shop__events') }}
 ),
 
 latest as (

@@ -2,7 +2,7 @@
 with
 
 items as (
-    select * from {{ ref('int_order_items__enriched') }}
+    select * from {{ ref('shopseg', 'int_order_items__enriched') }}
 ),
 
 revenue as (
