@@ -6,6 +6,11 @@ from shopseg.publish import publish
 def model(dbt, session):
     dbt.config(materialized="table")
     target = dbt.config.get("publish_path")
+    input_path = dbt.config.get("input_path")
+    # the file this session builds into: the publish target must never be it
+    warehouse = session.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()[0][0]  # fetchall: an unfinished result would block the refs below
     relations = {
         "customer_features": dbt.ref("shopseg", "customer_features"),
         "customer_segments": dbt.ref("shopseg", "customer_segments"),
@@ -24,4 +29,9 @@ def model(dbt, session):
         "segment_rules": dbt.ref("shopseg", "segment_rules"),
         "segment_dendrogram": dbt.ref("shopseg", "segment_dendrogram"),
     }
-    return publish(((name, rel.to_arrow_table) for name, rel in relations.items()), target)
+    tables = ((name, rel.to_arrow_table) for name, rel in relations.items())
+    try:
+        counts = publish(tables, target, warehouse=warehouse, input_path=input_path)
+    except ValueError as exc:  # a refused target: one line, not the library's stack
+        raise ValueError(str(exc)) from None
+    return counts

@@ -11,7 +11,9 @@ def summary(db_path: str) -> str:
     """A short text summary of the published segmentation in a DuckDB file."""
     import duckdb
 
-    con = duckdb.connect(db_path, read_only=True)
+    from shopseg.export import require_file
+
+    con = duckdb.connect(str(require_file(db_path)), read_only=True)
     try:
         run = con.execute(
             "select run_id, customers, k, silhouette, k_rule, as_of_at, stability_ari "
@@ -46,12 +48,13 @@ def summary(db_path: str) -> str:
 def report(db_path: str, out: str, screenshot: str | None = None) -> int:
     """Write the HTML segment report and optionally its screenshot; return an exit code."""
     from shopseg.browser import BrowserError, render_page
+    from shopseg.export import require_file
     from shopseg.report import write_report
 
     try:
-        html_path = write_report(db_path, out)
+        html_path = write_report(require_file(db_path), out)
     except (FileNotFoundError, ValueError) as exc:
-        print(exc, file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 2
     print(f"wrote the segment report to {html_path}")
     if screenshot is None:
@@ -67,6 +70,15 @@ def report(db_path: str, out: str, screenshot: str | None = None) -> int:
     return 1 if page.console_errors else 0
 
 
+def error_line(exc: ValueError | FileNotFoundError) -> str:
+    """The one line `shopseg: <message>` a refused command prints instead of a traceback."""
+    if isinstance(exc, FileNotFoundError) and exc.filename is not None:
+        message = f"{exc.filename}: no such file"
+    else:
+        message = str(exc)
+    return message if message.startswith("shopseg: ") else f"shopseg: {message}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `shopseg` console command."""
     parser = argparse.ArgumentParser(prog="shopseg", description=__doc__)
@@ -75,7 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("bench", help="benchmark dbt build (see shopseg bench --help)", add_help=False)
     p_exp = sub.add_parser("export", help="write the customer ids of one segment")
     p_exp.add_argument("--db", required=True, help="the published DuckDB file")
-    p_exp.add_argument("--segment", required=True, help="segment name or id")
+    which = p_exp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--segment-id", type=int, metavar="N", help="the segment with this id")
+    which.add_argument("--segment-name", metavar="NAME", help="the segment with this name")
+    which.add_argument(
+        "--segment",
+        metavar="ID_OR_NAME",
+        help="a segment id or name; refused when it is one segment's id and another's name",
+    )
     p_exp.add_argument("--format", choices=["csv", "parquet"], default="csv")
     p_exp.add_argument("--out", required=True, help="file to write")
     p_sum = sub.add_parser("summary", help="summarise the latest segmentation")
@@ -99,19 +118,37 @@ def main(argv: list[str] | None = None) -> int:
         return bench.main(rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    if args.command == "report" and not args.db:
+        parser.error("report: --db is required when SHOPSEG_PUBLISH_PATH is not set")
+    try:
+        return _run(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(error_line(exc), file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the export, report or summary command; its exit code."""
     if args.command == "export":
         from shopseg.export import export_segment
 
-        try:
-            rows = export_segment(args.db, args.segment, args.out, args.format)
-        except ValueError as exc:
-            print(exc, file=sys.stderr)
-            return 2
-        print(f"wrote {rows} customers of segment {args.segment!r} to {args.out}")
+        rows = export_segment(
+            args.db,
+            args.segment,
+            args.out,
+            args.format,
+            segment_id=args.segment_id,
+            segment_name=args.segment_name,
+        )
+        if args.segment_id is not None:
+            picked = f"segment id {args.segment_id}"
+        elif args.segment_name is not None:
+            picked = f"the segment named {args.segment_name!r}"
+        else:
+            picked = f"segment {args.segment!r}"
+        print(f"wrote {rows} customers of {picked} to {args.out}")
         return 0
     if args.command == "report":
-        if not args.db:
-            parser.error("report: --db is required when SHOPSEG_PUBLISH_PATH is not set")
         return report(args.db, args.out, args.screenshot)
     print(summary(args.db))
     return 0

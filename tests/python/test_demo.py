@@ -349,3 +349,81 @@ def test_write_rejects_bad_input(data: dict[str, pd.DataFrame], tmp_path: Path) 
         demo.write(data, tmp_path, fmt="json")
     with pytest.raises(ValueError):
         demo.write({"nope": data["products"]}, tmp_path)
+
+
+# --- the CLI writes only into folders it created (issue #14) ----------------------------
+
+SMALL = ["--customers", "200", "--events-per-customer", "2"]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_cli_refuses_a_folder_it_did_not_create(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user's tables are never deleted or overwritten, with or without --reuse."""
+    shop = tmp_path / "demo"
+    (shop / "truth").mkdir(parents=True)
+    demo.write({"orders": demo.generate(customers=50)["orders"].head(7)}, shop)
+    (shop / "notes.txt").write_text("my shop")
+    before = _files(shop)
+    for extra in ([], ["--reuse"]):
+        assert demo.main([*SMALL, "--out", str(shop), *extra]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err == (
+            f"shopseg: demo: refusing to overwrite {shop}: it holds files the demo did not "
+            "write (notes.txt, orders.parquet, truth/) and no .shopseg-demo marker; set "
+            "DEMO_DIR (or --out) to another folder, or remove this one yourself\n"
+        )
+        assert _files(shop) == before
+    assert sorted(p.name for p in shop.iterdir()) == ["notes.txt", "orders.parquet", "truth"]
+    a_file = tmp_path / "orders.parquet"
+    a_file.write_bytes(b"PAR1")
+    assert demo.main([*SMALL, "--out", str(a_file)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert a_file.read_bytes() == b"PAR1"
+
+
+def test_cli_regenerates_a_folder_it_marked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """New, empty and marked folders are written; --reuse keeps data of the same settings."""
+    shop = tmp_path / "demo"
+    shop.mkdir()  # empty: allowed
+    assert demo.main([*SMALL, "--out", str(shop)]) == 0
+    assert (shop / demo.MARKER).is_file()
+    first = _files(shop)
+    assert len(pd.read_parquet(shop / "customers.parquet")) == 200
+    capsys.readouterr()
+
+    assert demo.main([*SMALL, "--out", str(shop), "--reuse"]) == 0
+    assert capsys.readouterr().out == f"demo data already in {shop} (200 customers)\n"
+    assert _files(shop) == first
+
+    (shop / "mine.txt").write_text("kept")  # not the demo's: left alone
+    bigger = ["--customers", "300", "--events-per-customer", "2", "--format", "csv"]
+    assert demo.main([*bigger, "--out", str(shop), "--reuse"]) == 0
+    assert len(pd.read_csv(shop / "customers.csv")) == 300
+    assert not list(shop.rglob("*.parquet"))  # the old format is gone, not read beside the new
+    assert (shop / "mine.txt").read_text() == "kept"
+
+
+def test_cli_regenerates_interrupted_and_legacy_demo_folders(tmp_path: Path) -> None:
+    """An interrupted run (marker incomplete) and an old `make demo` folder are regenerated."""
+    shop = tmp_path / "demo"
+    assert demo.main([*SMALL, "--out", str(shop)]) == 0
+    marker = shop / demo.MARKER
+    marker.write_text(marker.read_text().replace('"complete": true', '"complete": false'))
+    (shop / "events.parquet").unlink()  # killed before the events were written
+    assert demo.main([*SMALL, "--out", str(shop), "--reuse"]) == 0
+    assert (shop / "events.parquet").is_file() and '"complete": true' in marker.read_text()
+
+    legacy = tmp_path / "legacy"
+    demo.write({"orders": demo.generate(customers=50)["orders"]}, legacy)
+    (legacy / ".customers-50").touch()  # what `make demo` wrote before the marker existed
+    assert demo.main([*SMALL, "--out", str(legacy), "--reuse"]) == 0
+    assert (legacy / demo.MARKER).is_file() and not (legacy / ".customers-50").exists()
+    assert len(pd.read_parquet(legacy / "customers.parquet")) == 200
