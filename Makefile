@@ -31,10 +31,7 @@ $(STAMP): pyproject.toml
 build: setup demo dbt-build summary
 
 demo: setup
-	@if [ ! -f $(DEMO_DIR)/orders.parquet ] || [ ! -f $(DEMO_DIR)/.customers-$(DEMO_CUSTOMERS) ]; then \
-	  rm -rf $(DEMO_DIR) && $(BIN)/python -m shopseg.demo --customers $(DEMO_CUSTOMERS) --out $(DEMO_DIR) \
-	  && touch $(DEMO_DIR)/.customers-$(DEMO_CUSTOMERS); \
-	else echo "demo data already in $(DEMO_DIR) ($(DEMO_CUSTOMERS) customers)"; fi
+	$(BIN)/python -m shopseg.demo --customers $(DEMO_CUSTOMERS) --out $(DEMO_DIR) --reuse
 
 dbt-build: setup
 	mkdir -p $(dir $(SHOPSEG_DUCKDB_PATH))
@@ -102,10 +99,10 @@ browser:
 	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium; }
 
 ## metrics: query the semantic layer with MetricFlow on the warehouse `make build` wrote;
-## METRICS and GROUP_BY choose, MF_ARGS adds flags, e.g. MF_ARGS="--order -revenue --csv m.csv".
+## METRICS and GROUP_BY choose, MF_ARGS adds flags, e.g. MF_ARGS="--order -shopseg_revenue --csv m.csv".
 ## mf reads target/semantic_manifest.json of the project (not DBT_TARGET_PATH): parse writes it.
-METRICS ?= customers,revenue,orders,average_order_value,segment_share,at_risk_revenue
-GROUP_BY ?= customer__segment_name
+METRICS ?= shopseg_customers,shopseg_revenue,shopseg_orders,shopseg_average_order_value,shopseg_segment_share,shopseg_at_risk_revenue
+GROUP_BY ?= shopseg_customer__segment_name
 MF_ARGS ?= --decimals 3
 .PHONY: metrics
 metrics: setup

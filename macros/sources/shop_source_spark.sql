@@ -8,14 +8,10 @@
     there: switch an absent optional table off with `shop_using_<table>: false`. Without
     `shop_input_path`, Spark reads the tables `shop_schema`.<table> like other warehouses.
 -#}
-{% macro shop_spark_file_relation(input_path, table_name, columns, required) %}
+{% macro shop_spark_file_relation(input_path, table_name, required) %}
     {%- set file = input_path.rstrip('/') ~ '/' ~ table_name ~ '.parquet' -%}
     {%- set reader = 'parquet.`' ~ file | replace('`', '``') ~ '`' -%}
-    {%- set described = run_query('describe query select * from ' ~ reader) -%}
-    {%- set found_columns = [] -%}
-    {%- for row in described.rows -%}
-        {%- do found_columns.append((row[0], row[1])) -%}
-    {%- endfor -%}
+    {%- set found_columns = shop_relation_columns(reader) -%}
     {%- set label = table_name ~ '.parquet' -%}
-    {{ return(shop_conformed_relation(reader, label, table_name, columns, found_columns, true)) }}
+    {{ return(shop_conformed_relation(reader, label, table_name, found_columns, true)) }}
 {% endmacro %}

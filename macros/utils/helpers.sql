@@ -17,3 +17,16 @@
         'gap-' || {{ customer_id }} || '-' || cast({{ session_number }} as {{ dbt.type_string() }})
     )
 {%- endmacro %}
+
+{#-
+    A lookup table: the relation in the var shop_<name>_relation (a project's own seed or
+    model, "{{ ref('my_rfm_segments') }}"), else the package's seed of that name, so
+    that a project edits its lookups without touching dbt_packages/.
+-#}
+{% macro shop_lookup(name) %}
+    {%- set relation = var('shop_' ~ name ~ '_relation', none) -%}
+    {%- if relation is not none and (relation | string | trim) | length > 0 -%}
+        {{ return(relation | string | trim) }}
+    {%- endif -%}
+    {{ return(ref('shopseg', name)) }}
+{% endmacro %}

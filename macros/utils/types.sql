@@ -20,54 +20,67 @@
 {% macro duckdb__shop_type_double() %}{{ return('double') }}{% endmacro %}
 {% macro spark__shop_type_double() %}{{ return('double') }}{% endmacro %}
 
-{#- The input contract, one place: {table: {column: type}} for empty relations. -#}
+{#-
+    The input contract of one table, read from the `shopseg` source's YAML (its one home,
+    models/staging/shop/_shop__sources.yml): a list of {name, kind, type, required} in the
+    YAML's order. Kinds: text, integer, number, timestamp. Only at execution time: the
+    parse does not need it.
+-#}
 {% macro shop_contract(table_name) %}
-    {%- set s = dbt.type_string() -%}
-    {%- set ts = dbt.type_timestamp() -%}
-    {%- set f = shop_type_double() -%}
-    {%- set i = dbt.type_int() -%}
-    {%- set contract = {
-        'orders': {'order_id': s, 'customer_id': s, 'ordered_at': ts, 'order_total': f,
-                   'discount_amount': f, 'status': s},
-        'customers': {'customer_id': s, 'signup_at': ts, 'birth_year': i, 'gender': s,
-                      'country': s, 'income': f, 'acquisition_channel': s},
-        'order_items': {'order_id': s, 'product_id': s, 'quantity': i, 'unit_price': f},
-        'products': {'product_id': s, 'category': s},
-        'events': {'event_id': s, 'customer_id': s, 'session_id': s, 'event_type': s,
-                   'occurred_at': ts},
-    } -%}
-    {{ return(contract[table_name]) }}
+    {%- set node = graph.sources.get('source.shopseg.shopseg.' ~ table_name) -%}
+    {%- if node is none -%}
+        {{ exceptions.raise_compiler_error(
+            "shopseg: the input contract of table '" ~ table_name ~ "' is not in the graph "
+            ~ "(source shopseg." ~ table_name ~ ")") }}
+    {%- endif -%}
+    {%- set columns = [] -%}
+    {%- for column in node.columns.values() -%}
+        {%- set kind = column.meta.kind -%}
+        {%- do columns.append({
+            'name': column.name,
+            'kind': kind,
+            'type': shop_kind_type(kind),
+            'required': column.meta.required | default(false),
+        }) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
 {% endmacro %}
 
-{#- A source cell as text, trimmed, empty strings as null: ids are text everywhere. -#}
-{% macro shop_clean_id(column) -%}
-    nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
-{%- endmacro %}
+{#- The warehouse type of a contract kind. -#}
+{% macro shop_kind_type(kind) %}
+    {%- set types = {
+        'text': dbt.type_string(),
+        'integer': dbt.type_int(),
+        'number': shop_type_double(),
+        'timestamp': dbt.type_timestamp(),
+    } -%}
+    {%- if kind not in types -%}
+        {{ exceptions.raise_compiler_error(
+            "shopseg: input contract kind '" ~ kind ~ "' is not one of " ~ types.keys() | join(', ')) }}
+    {%- endif -%}
+    {{ return(types[kind]) }}
+{% endmacro %}
 
 {#-
-    The contract's columns that must be present in an input table; the others may be
-    absent and are read as null. (Present columns may still hold nulls, see the README.)
+    A source cell as text, trimmed, empty strings as null: ids are text everywhere. An
+    integral number written as a float (625.0, the way a float column or a spreadsheet
+    writes 625) is the id 625, in every table alike.
 -#}
-{% macro shop_required_columns(table_name) %}
-    {%- set required = {
-        'orders': ['order_id', 'customer_id', 'ordered_at', 'order_total'],
-        'customers': ['customer_id'],
-        'order_items': ['order_id', 'product_id', 'quantity', 'unit_price'],
-        'products': ['product_id'],
-        'events': ['customer_id', 'event_type', 'occurred_at'],
-    } -%}
-    {{ return(required[table_name]) }}
-{% endmacro %}
-
-{#- What a contract type holds: 'number', 'timestamp' or 'text' (ids and labels). -#}
-{% macro shop_contract_kind(contract_type) %}
-    {%- if contract_type == dbt.type_timestamp() -%}
-        {{ return('timestamp') }}
-    {%- elif contract_type in [dbt.type_int(), shop_type_double()] -%}
-        {{ return('number') }}
-    {%- endif -%}
-    {{ return('text') }}
-{% endmacro %}
+{% macro shop_clean_id(column) -%}
+    {{ return(adapter.dispatch('shop_clean_id', 'shopseg')(column)) }}
+{%- endmacro %}
+{% macro default__shop_clean_id(column) -%}
+    nullif(
+        regexp_replace(trim(cast({{ column }} as {{ dbt.type_string() }})), '^(-?[0-9]+)[.]0+$', '\1'),
+        ''
+    )
+{%- endmacro %}
+{% macro spark__shop_clean_id(column) -%}
+    nullif(
+        regexp_replace(trim(cast({{ column }} as {{ dbt.type_string() }})), '^(-?[0-9]+)[.]0+$', '$1'),
+        ''
+    )
+{%- endmacro %}
 
 {#-
     A cast that gives null where the value does not convert ('abc' as a number), so bad

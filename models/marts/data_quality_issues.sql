@@ -57,7 +57,13 @@ orders_per_customer as (
         count(*) as order_rows,
         count(case when orders.order_id is null then 1 end) as missing_order_id,
         count(case when orders.ordered_at is null then 1 end) as missing_ordered_at,
-        count(case when orders.ordered_at > as_of.as_of_at then 1 end) as ordered_late,
+        count(
+            case
+                when orders.ordered_at > as_of.as_of_at
+                    and orders.ordered_at <= as_of.future_cutoff_at then 1
+            end
+        ) as ordered_late,
+        count(case when orders.ordered_at > as_of.future_cutoff_at then 1 end) as ordered_in_future,
         count(
             case when orders.order_total is null and not orders.is_total_out_of_range then 1 end
         ) as missing_total,
@@ -66,9 +72,8 @@ orders_per_customer as (
             case when orders.is_total_out_of_range and not orders.is_total_not_finite then 1 end
         ) as out_of_range_total,
         count(case when orders.order_total < 0 then 1 end) as negative_total,
-        count(
-            case when orders.status not in ('completed', 'cancelled', 'returned') then 1 end
-        ) as other_status
+        count(case when orders.status = 'unmapped' then 1 end) as unmapped_status,
+        count(case when orders.status = 'pending' then 1 end) as pending_status
     from orders
     cross join as_of
     group by 1
@@ -90,7 +95,14 @@ events_per_customer as (
         events.customer_id,
         count(*) as event_rows,
         count(case when events.occurred_at is null then 1 end) as missing_occurred_at,
-        count(case when events.occurred_at > as_of.as_of_at then 1 end) as occurred_late,
+        count(
+            case
+                when events.occurred_at > as_of.as_of_at
+                    and events.occurred_at <= as_of.future_cutoff_at then 1
+            end
+        ) as occurred_late,
+        count(case when events.occurred_at > as_of.future_cutoff_at then 1 end)
+            as occurred_in_future,
         count(case when events.session_id is null then 1 end) as missing_session_id
     from events
     cross join as_of
@@ -123,11 +135,13 @@ order_counts as (
         ) as missing_customer_id,
         coalesce(sum(orders_per_customer.missing_ordered_at), 0) as missing_ordered_at,
         coalesce(sum(orders_per_customer.ordered_late), 0) as ordered_late,
+        coalesce(sum(orders_per_customer.ordered_in_future), 0) as ordered_in_future,
         coalesce(sum(orders_per_customer.missing_total), 0) as missing_total,
         coalesce(sum(orders_per_customer.not_finite_total), 0) as not_finite_total,
         coalesce(sum(orders_per_customer.out_of_range_total), 0) as out_of_range_total,
         coalesce(sum(orders_per_customer.negative_total), 0) as negative_total,
-        coalesce(sum(orders_per_customer.other_status), 0) as other_status,
+        coalesce(sum(orders_per_customer.unmapped_status), 0) as unmapped_status,
+        coalesce(sum(orders_per_customer.pending_status), 0) as pending_status,
         coalesce(
             sum(
                 case
@@ -168,6 +182,7 @@ event_counts as (
         ) as unregistered_customer,
         coalesce(sum(events_per_customer.missing_occurred_at), 0) as missing_occurred_at,
         coalesce(sum(events_per_customer.occurred_late), 0) as occurred_late,
+        coalesce(sum(events_per_customer.occurred_in_future), 0) as occurred_in_future,
         coalesce(
             sum(
                 case
@@ -271,6 +286,13 @@ checks as (
     union all
     select
         'orders' as table_name,
+        'ordered_at in the future (after the build start + shop_future_tolerance_hours)' as problem,
+        'excluded' as handling,
+        ordered_in_future as rows_affected
+    from order_counts
+    union all
+    select
+        'orders' as table_name,
         'order_total missing or not a number' as problem,
         'excluded' as handling,
         missing_total as rows_affected
@@ -299,9 +321,16 @@ checks as (
     union all
     select
         'orders' as table_name,
-        'status not completed, cancelled or returned' as problem,
-        'kept, counted as neither' as handling,
-        other_status as rows_affected
+        'status word not in shop_status_map' as problem,
+        'excluded' as handling,
+        unmapped_status as rows_affected
+    from order_counts
+    union all
+    select
+        'orders' as table_name,
+        'status pending (not paid yet)' as problem,
+        'excluded' as handling,
+        pending_status as rows_affected
     from order_counts
     union all
     select
@@ -375,6 +404,13 @@ checks as (
         'occurred_at after the as-of time' as problem,
         'excluded' as handling,
         occurred_late as rows_affected
+    from event_counts
+    union all
+    select
+        'events' as table_name,
+        'occurred_at in the future (after the build start + shop_future_tolerance_hours)' as problem,
+        'excluded' as handling,
+        occurred_in_future as rows_affected
     from event_counts
     union all
     select

@@ -95,10 +95,10 @@ def fetch_duckdb(db_path: Path, table: str = MART) -> Table:
     try:
         types = con.execute(
             "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'main' and table_name = ? order by ordinal_position",
+            "where table_schema = 'main_shopseg' and table_name = ? order by ordinal_position",
             [table],
         ).fetchall()
-        rows = con.execute(f"select * from {table}").fetchall()
+        rows = con.execute(f"select * from main_shopseg.{table}").fetchall()
     finally:
         con.close()
     return make_table(types, rows)

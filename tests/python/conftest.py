@@ -18,6 +18,9 @@ import pandas as pd
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
+# The schemas of a DuckDB build (marts in <target schema>_shopseg, var shop_marts_schema),
+# searched in this order by connect_warehouse so that tests name tables without a schema.
+WAREHOUSE_SCHEMAS = ["main_shopseg", "main_intermediate", "main_staging", "main_seeds", "main"]
 DBT = str(Path(sys.executable).with_name("dbt"))
 DEMO_CUSTOMERS = 5000
 
@@ -43,11 +46,18 @@ class DbtResult:
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL on the built DuckDB file, read-only."""
-        con = duckdb.connect(str(self.db_path), read_only=True)
+        con = connect_warehouse(self.db_path)
         try:
             return con.execute(sql).df()
         finally:
             con.close()
+
+
+def connect_warehouse(path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to a built warehouse file whose search path covers shopseg's schemas."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute(f"set search_path = '{','.join(WAREHOUSE_SCHEMAS)}'")
+    return con
 
 
 def dbt_env(

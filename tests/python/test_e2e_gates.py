@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import failed_tests, run_dbt
+from conftest import connect_warehouse, failed_tests, run_dbt
 
 
 def test_unreachable_silhouette_floor_and_share_cap_fail_the_build(
@@ -26,11 +26,10 @@ def test_unreachable_silhouette_floor_and_share_cap_fail_the_build(
 def test_lost_or_doubled_customer_fails_exactly_once_gate(demo_build, demo_dir, tmp_path) -> None:
     import shutil
 
-    import duckdb
 
     db = tmp_path / "tampered.duckdb"
     shutil.copy(demo_build.db_path, db)
-    con = duckdb.connect(str(db))
+    con = connect_warehouse(db, read_only=False)
     con.execute(
         "delete from customer_segments where customer_id = "
         "(select min(customer_id) from customer_segments)"
@@ -50,11 +49,10 @@ def test_lost_or_doubled_customer_fails_exactly_once_gate(demo_build, demo_dir, 
 def test_k_outside_the_range_fails_the_k_gate(demo_build, demo_dir, tmp_path) -> None:
     import shutil
 
-    import duckdb
 
     db = tmp_path / "tampered.duckdb"
     shutil.copy(demo_build.db_path, db)
-    con = duckdb.connect(str(db))
+    con = connect_warehouse(db, read_only=False)
     con.execute("update segmentation_runs set k = 99")
     con.close()
     result = run_dbt(["test", "--select", "segmentation_runs"], tmp_path, demo_dir, db_name=db.name)

@@ -82,7 +82,7 @@ def builds(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFac
         on_duckdb,
         on_postgres,
         fetch_duckdb(on_duckdb.db_path),
-        fetch_postgres(postgres_server, dbname, "main"),
+        fetch_postgres(postgres_server, dbname, "main_shopseg"),
     )
 
 

@@ -21,12 +21,12 @@ pytestmark = pytest.mark.e2e
 Table = dict[str, dict[str, float | None]]  # group value -> metric -> value (None: null)
 
 SEGMENT_METRICS = [
-    "customers",
-    "revenue",
-    "orders",
-    "average_order_value",
-    "segment_share",
-    "at_risk_revenue",
+    "shopseg_customers",
+    "shopseg_revenue",
+    "shopseg_orders",
+    "shopseg_average_order_value",
+    "shopseg_segment_share",
+    "shopseg_at_risk_revenue",
 ]
 
 # The same numbers straight from the marts, without the semantic layer: per segment, and
@@ -34,13 +34,13 @@ SEGMENT_METRICS = [
 SEGMENT_SQL = """
 select
     segments.segment_name as grp,
-    count(*) as customers,
-    sum(features.monetary) as revenue,
-    sum(features.order_count) as orders,
-    sum(features.monetary) / nullif(sum(features.order_count), 0) as average_order_value,
-    count(*) / (select count(*) from customer_features) as segment_share,
+    count(*) as shopseg_customers,
+    sum(features.monetary) as shopseg_revenue,
+    sum(features.order_count) as shopseg_orders,
+    sum(features.monetary) / nullif(sum(features.order_count), 0) as shopseg_average_order_value,
+    count(*) / (select count(*) from customer_features) as shopseg_segment_share,
     sum(case when features.lifecycle_stage = 'at_risk' then features.monetary end)
-        as at_risk_revenue
+        as shopseg_at_risk_revenue
 from customer_features as features
 left join customer_segments as segments on features.customer_id = segments.customer_id
 group by 1
@@ -48,9 +48,9 @@ group by 1
 STAGE_SQL = """
 select
     lifecycle_stage as grp,
-    count(*) as customers,
-    count(*) / (select count(*) from customer_features) as segment_share,
-    sum(monetary) as revenue
+    count(*) as shopseg_customers,
+    count(*) / (select count(*) from customer_features) as shopseg_segment_share,
+    sum(monetary) as shopseg_revenue
 from customer_features
 where is_registered
 group by 1
@@ -146,10 +146,10 @@ def mismatches(got: Mapping[str, Mapping[str, float | None]], want: Table) -> li
 def by_segment(mf_project: MfProject) -> Table:
     """The README query with every metric: one mf start-up for the segment checks."""
     rows = mf_project.query(
-        ["--metrics", ",".join(SEGMENT_METRICS), "--group-by", "customer__segment_name"],
+        ["--metrics", ",".join(SEGMENT_METRICS), "--group-by", "shopseg_customer__segment_name"],
         "by_segment",
     )
-    return as_table(rows, "customer__segment_name")
+    return as_table(rows, "shopseg_customer__segment_name")
 
 
 def test_mf_metrics_per_segment_match_sql_on_the_marts(
@@ -158,12 +158,12 @@ def test_mf_metrics_per_segment_match_sql_on_the_marts(
     want = sql_table(mf_project.db, SEGMENT_SQL)
     assert len(want) >= 3
     assert not mismatches(by_segment, want)
-    assert math.isclose(sum(m["segment_share"] for m in by_segment.values()), 1.0)
-    assert sum(m["at_risk_revenue"] or 0 for m in by_segment.values()) > 0
+    assert math.isclose(sum(m["shopseg_segment_share"] for m in by_segment.values()), 1.0)
+    assert sum(m["shopseg_at_risk_revenue"] or 0 for m in by_segment.values()) > 0
     # the share is the mart's own segment share too
     profiles = mf_project.db.query("select segment_name, customer_share from segment_profiles")
     for name, share in zip(profiles["segment_name"], profiles["customer_share"], strict=True):
-        assert math.isclose(by_segment[name]["segment_share"], share, abs_tol=1e-9), name
+        assert math.isclose(by_segment[name]["shopseg_segment_share"], share, abs_tol=1e-9), name
 
 
 def test_mf_share_keeps_all_customers_as_denominator_under_a_filter(
@@ -172,29 +172,29 @@ def test_mf_share_keeps_all_customers_as_denominator_under_a_filter(
     rows = mf_project.query(
         [
             "--metrics",
-            "customers,segment_share,revenue",
+            "shopseg_customers,shopseg_segment_share,shopseg_revenue",
             "--group-by",
-            "customer__lifecycle_stage,metric_time__day",
+            "shopseg_customer__lifecycle_stage,metric_time__day",
             "--where",
-            "{{ Dimension('customer__is_registered') }} = true",
+            "{{ Dimension('shopseg_customer__is_registered') }} = true",
         ],
         "by_stage",
     )
     # metric_time is the as-of day of the build (the measures' agg time dimension)
     as_of = mf_project.db.query("select max(cast(as_of_at as date)) as d from customer_features")
     assert {row.pop("metric_time__day")[:10] for row in rows} == {str(as_of["d"].iloc[0])[:10]}
-    got = as_table(rows, "customer__lifecycle_stage")
+    got = as_table(rows, "shopseg_customer__lifecycle_stage")
     assert not mismatches(got, sql_table(mf_project.db, STAGE_SQL))
-    assert sum(m["segment_share"] for m in got.values()) < 1
+    assert sum(m["shopseg_segment_share"] for m in got.values()) < 1
 
 
 def test_the_check_flags_a_wrong_number(by_segment: Table) -> None:
     want = {key: dict(metrics) for key, metrics in by_segment.items()}
     assert not mismatches(by_segment, want)
     first, second = sorted(want)[:2]
-    want[first]["revenue"] += 0.01
-    want[second]["segment_share"] = None
-    want["No such segment"] = {"customers": 1.0}
+    want[first]["shopseg_revenue"] += 0.01
+    want[second]["shopseg_segment_share"] = None
+    want["No such segment"] = {"shopseg_customers": 1.0}
     problems = mismatches(by_segment, want)
     assert len(problems) == 3, problems
     assert any(p.startswith(f"{first!r}.revenue") for p in problems)

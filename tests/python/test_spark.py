@@ -27,7 +27,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,7 +41,7 @@ from _compare import (
     fetch_duckdb,
     make_table,
 )
-from conftest import PROJECT, DbtResult, copy_input, run_dbt
+from conftest import PROJECT, DbtResult, connect_warehouse, copy_input, run_dbt
 
 from shopseg.config import SegmentConfig
 from shopseg.forest import ForestConfig, fit_forest, score_customers, training_frame
@@ -129,7 +128,7 @@ def builds(
     assert {"spark-warehouse", "metastore_db", "derby.log"} <= {
         p.name for p in (work / "spark").iterdir()
     }
-    table_dir = work / "spark" / "spark-warehouse" / f"{SPARK_SCHEMA}.db" / MART
+    table_dir = work / "spark" / "spark-warehouse" / f"{SPARK_SCHEMA}_shopseg.db" / MART
     return Builds(
         duckdb_build,
         on_spark,
@@ -196,7 +195,7 @@ def test_the_comparison_sees_one_changed_cell_of_a_spark_table(builds: Builds) -
 @pytest.fixture(scope="module")
 def features(duckdb_build: DbtResult) -> pd.DataFrame:
     """customer_features of the DuckDB build, as the pandas path reads it."""
-    con = duckdb.connect(str(duckdb_build.db_path), read_only=True)
+    con = connect_warehouse(duckdb_build.db_path)
     try:
         return con.sql(f"select * from {MART}").to_arrow_table().to_pandas()
     finally:
@@ -207,7 +206,7 @@ def features(duckdb_build: DbtResult) -> pd.DataFrame:
 def features_on_spark(duckdb_build: DbtResult, spark: Any, tmp_path_factory) -> Any:
     """The same customer_features as a Spark DataFrame read from Parquet (3 partitions)."""
     path = tmp_path_factory.mktemp("spark_features") / "customer_features.parquet"
-    con = duckdb.connect(str(duckdb_build.db_path), read_only=True)
+    con = connect_warehouse(duckdb_build.db_path)
     try:
         con.execute(f"copy {MART} to '{path}' (format parquet)")
     finally:
@@ -357,7 +356,7 @@ class StandInConfig:
 def stand_in_dbt(refs: dict[str, Any], settings: dict[str, Any], this: str) -> Any:
     """What a dbt Python model reads from `dbt`: refs, config, is_incremental, this."""
     return SimpleNamespace(
-        ref=lambda name: refs[name],
+        ref=lambda *names: refs[names[-1]],
         config=StandInConfig(settings),
         is_incremental=False,
         this=this,

@@ -26,7 +26,7 @@ as_of as (
 ),
 
 rfm_segments as (
-    select * from {{ ref('shopseg', 'rfm_segments') }}
+    select * from {{ shop_lookup('rfm_segments') }}
 ),
 
 buyers as (

@@ -6,7 +6,7 @@ model as (
 ),
 
 overrides as (
-    select * from {{ ref('shopseg', 'segment_name_overrides') }}
+    select * from {{ shop_lookup('segment_name_overrides') }}
 ),
 
 generated as (

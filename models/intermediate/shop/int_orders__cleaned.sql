@@ -44,6 +44,8 @@ cleaned as (
         and ranked.customer_id is not null
         and ranked.ordered_at <= as_of.as_of_at
         and ranked.order_total >= 0
+        -- pending orders and words shop_status_map lacks are no purchase: counted, left out
+        and ranked.status in ('completed', 'cancelled', 'returned')
 )
 
 select * from cleaned

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ shop_source('customers', shop_contract('customers')) }}
+    select * from {{ shop_source('customers') }}
 ),
 
 renamed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ shop_source('events', shop_contract('events')) }}
+    select * from {{ shop_source('events') }}
 ),
 
 renamed as (

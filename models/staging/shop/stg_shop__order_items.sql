@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ shop_source('order_items', shop_contract('order_items')) }}
+    select * from {{ shop_source('order_items') }}
 ),
 
 renamed as (

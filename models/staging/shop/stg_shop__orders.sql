@@ -7,10 +7,12 @@
     {{ exceptions.raise_compiler_error(
         "shopseg: var shop_max_order_total = " ~ max_total ~ " must be at most 1e15") }}
 {%- endif -%}
+{%- set source_relation = shop_source('orders', required=true) -%}
+{%- do shop_check_status_words(source_relation, 'orders') -%}
 with
 
 source as (
-    select * from {{ shop_source('orders', shop_contract('orders'), required=true) }}
+    select * from {{ source_relation }}
 ),
 
 renamed as (
@@ -20,7 +22,8 @@ renamed as (
         {{ shop_safe_cast('ordered_at', dbt.type_timestamp()) }} as ordered_at,
         {{ shop_safe_cast('order_total', shop_type_double()) }} as order_total_raw,
         {{ shop_safe_cast('discount_amount', shop_type_double()) }} as discount_amount_raw,
-        coalesce(lower(trim(cast(status as {{ dbt.type_string() }}))), 'completed') as status
+        {{ shop_status_word_sql('status') }} as status_word,
+        {{ shop_status_class_sql('status') }} as status
     from source
 ),
 
@@ -37,6 +40,7 @@ typed as (
             when discount_amount_raw between -1e15 and 1e15
                 then {{ shop_cast_money('discount_amount_raw') }}
         end as discount_amount,
+        status_word,
         status,
         order_total_raw is not null
         and order_total_raw not between -{{ max_total }} and {{ max_total }}

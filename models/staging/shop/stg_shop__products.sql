@@ -3,9 +3,9 @@ with
 
 source as (
     {% if var('shop_using_order_items', true) %}
-        select * from {{ shop_source('products', shop_contract('products')) }}
+        select * from {{ shop_source('products') }}
     {% else %}
-        select * from {{ shop_empty_relation(shop_contract('products')) }}
+        select * from {{ shop_empty_relation('products') }}
     {% endif %}
 ),
 
