@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 import math
-import pickle
 import warnings
 import zlib
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import skops.io as sio
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import (
@@ -30,6 +30,8 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree._tree import Tree
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from shopseg.config import ConfigError
 from shopseg.kmeans import ID_COLUMN, sample_rows
@@ -53,6 +55,14 @@ RESULT_COLUMNS = [
 ]
 # scikit-learn warns when the holdout has one class: expected for a single-segment fallback
 _SINGLE_LABEL = "A single label was found"
+# The stored forest is a skops file, not a pickle: skops builds only types it trusts and
+# refuses a file naming any other, so whoever can write the warehouse cannot make a build
+# run code. Beyond skops' defaults, a forest and rule tree (integer or text classes) name
+# only this, found with skops.io.get_untrusted_types on genuine dumps and written down
+# here: trusting whatever a file names would let that file choose. skops leaves Tree out
+# because scikit-learn follows its node indices unchecked; _tree_is_sound checks them.
+TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+_REBUILD = "rebuild it with dbt build --full-refresh --select segment_forest"
 SCORE_COLUMNS = [
     ID_COLUMN,
     "classifier_target",
@@ -295,8 +305,9 @@ def scoring_fit(sample: ForestSample, stored: pd.DataFrame) -> ForestFit:
 
     `stored` holds segment_forest's run and model rows. Raises when its latest run is another
     one (other data or settings): scores must come from the forest the classifier marts judge.
-    A pickle is only read back by the library versions that wrote it; otherwise (or for a run
-    stored before forests were) the forest is refitted, which fixed seeds make the same forest.
+    The forest is only read back by the library versions that wrote it; otherwise (or for a run
+    stored before forests were) it is refitted, which fixed seeds make the same forest. Raises
+    ValueError (one line) when the stored text is not a sound skops forest of trusted types.
     """
     runs = stored[stored["record_type"] == "run"]
     latest = runs.sort_values("run_seq", kind="stable")["run_id"].tail(1).tolist()
@@ -311,7 +322,8 @@ def scoring_fit(sample: ForestSample, stored: pd.DataFrame) -> ForestFit:
     if len(payload) != 1 or versions["text_value"].tolist() != [_versions_text()]:
         log.info("shopseg: no stored forest of run %s for these versions: refitting", sample.run_id)
         return fit_sample(sample)
-    forest, tree = pickle.loads(zlib.decompress(base64.b64decode(payload["text_value"].iloc[0])))
+    width = impute(sample.raw_train[:0], sample.medians).shape[1]  # the matrix predicted on
+    forest, tree = _load_forest(payload["text_value"].iloc[0], sample.run_id, width)
     return ForestFit(**_sample_fields(sample), forest=forest, tree=tree)
 
 
@@ -321,9 +333,77 @@ def _sample_fields(sample: ForestSample) -> dict[str, Any]:
 
 
 def _forest_payload(fit: ForestFit) -> str:
-    """The fitted forest and rule tree as text: pickled, zlib-compressed, base64."""
-    data = pickle.dumps((fit.forest, fit.tree), protocol=pickle.HIGHEST_PROTOCOL)
-    return base64.b64encode(zlib.compress(data)).decode("ascii")
+    """The fitted forest and rule tree as text: a skops file, zlib-compressed, base64."""
+    return base64.b64encode(zlib.compress(sio.dumps((fit.forest, fit.tree)))).decode("ascii")
+
+
+def _load_forest(
+    text: str, run_id: str, n_features: int
+) -> tuple[RandomForestClassifier, DecisionTreeClassifier]:
+    """The forest and rule tree a payload holds; anything else is refused in one line."""
+
+    def refused(problem: str) -> ValueError:
+        return ValueError(
+            f"shopseg: segment_forest: the stored forest of run {run_id} {problem}; {_REBUILD}"
+        )
+
+    try:
+        data = zlib.decompress(base64.b64decode(text, validate=True))
+    except (ValueError, TypeError, zlib.error):  # binascii.Error is a ValueError
+        raise refused("is not zlib-compressed base64 text") from None
+    if not data.startswith(b"PK\x03\x04"):  # a skops file is a zip archive
+        if data[:1] == b"\x80":  # the pickle protocol opcode
+            raise refused("is a pickle, as older shopseg versions stored it, and is not loaded")
+        raise refused("is not a skops file")
+    try:
+        loaded = sio.loads(data, trusted=TRUSTED_TYPES)
+    except UntrustedTypesFoundException:
+        untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+        raise refused(f"holds types shopseg does not trust ({', '.join(untrusted)})") from None
+    except Exception as exc:  # a malformed file fails in many ways inside skops
+        raise refused(f"is not a valid skops file ({type(exc).__name__})") from None
+    if not (
+        isinstance(loaded, tuple)
+        and len(loaded) == 2
+        and type(loaded[0]) is RandomForestClassifier
+        and type(loaded[1]) is DecisionTreeClassifier
+    ):
+        raise refused("is not a random forest and a rule tree")
+    forest, tree = loaded
+    estimators = getattr(forest, "estimators_", None)
+    if (
+        getattr(forest, "n_features_in_", None) != n_features
+        or not isinstance(estimators, list)
+        or not estimators
+        or not all(_tree_is_sound(e, n_features) for e in [*estimators, tree])
+    ):
+        raise refused(f"holds a tree that is not a sound fitted tree on {n_features} features")
+    return forest, tree
+
+
+def _tree_is_sound(estimator: Any, n_features: int) -> bool:
+    """True for a fitted tree whose nodes lead only to later nodes and to existing features."""
+    nodes = getattr(estimator, "tree_", None)
+    if (
+        type(estimator) is not DecisionTreeClassifier
+        or not isinstance(nodes, Tree)
+        or getattr(estimator, "n_features_in_", None) != n_features
+        or nodes.n_features != n_features
+        # the node arrays below are views of node_count nodes: read none beyond capacity
+        or not 0 < nodes.node_count <= nodes.capacity
+    ):
+        return False
+    count = nodes.node_count
+    left, right, feature = nodes.children_left, nodes.children_right, nodes.feature
+    inner = left != -1  # scikit-learn marks a leaf by left_child == -1
+    ids = np.flatnonzero(inner)
+    return bool(
+        np.array_equal(inner, right != -1)
+        # children after their parent (as scikit-learn builds trees): every walk ends
+        and np.all((left[inner] > ids) & (left[inner] < count))
+        and np.all((right[inner] > ids) & (right[inner] < count))
+        and np.all((feature[inner] >= 0) & (feature[inner] < n_features))
+    )
 
 
 def _versions_text() -> str:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import dataclasses
+import io
+import json
+import pickle
 import re
+import zipfile
+import zlib
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import skops.io as sio
+from sklearn.ensemble import RandomForestClassifier
 
 from shopseg import forest as forest_module
 from shopseg.config import ConfigError
@@ -308,6 +320,211 @@ def test_scoring_fails_unless_segment_forest_holds_the_run_last() -> None:
     # the same run stored again after the other one is the latest again
     again = pd.concat([stored_rows(other, 2), stored_rows(results, 3)])
     assert scoring_fit(sample, again).run_id == sample.run_id
+
+
+# --- the stored forest: a skops file of trusted types, never code from the warehouse ----
+
+
+class OpensMarker:
+    """Unpickling one calls open(path, "w"): the file appears if the pickle is ever loaded."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def stored_file(results: pd.DataFrame) -> bytes:
+    """The skops file inside a results frame's stored forest."""
+    text = results.loc[results["record_type"] == "model", "text_value"].iloc[0]
+    return zlib.decompress(base64.b64decode(text))
+
+
+def as_payload(data: bytes) -> str:
+    """Bytes stored the way segment_forest stores a forest: zlib-compressed, base64."""
+    return base64.b64encode(zlib.compress(data)).decode("ascii")
+
+
+def with_payload(results: pd.DataFrame, text: str) -> pd.DataFrame:
+    """A run's stored rows with its forest replaced by `text`."""
+    rows = stored_rows(results)
+    return rows.assign(text_value=rows["text_value"].mask(rows["record_type"] == "model", text))
+
+
+def with_marker_gadget(data: bytes, marker: Path) -> bytes:
+    """A skops file of a forest that also builds open(marker, "w"): the file appears if a
+    loader trusts builtins.open (as trusted=get_untrusted_types(...) would)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        files = {name: source.read(name) for name in source.namelist()}
+    schema = json.loads(files["schema.json"])
+
+    def text(value: str, node_id: int) -> dict:
+        return {
+            "__class__": "str",
+            "__module__": "builtins",
+            "__loader__": "JsonNode",
+            "content": json.dumps(value),
+            "is_json": True,
+            "__id__": node_id,
+        }
+
+    # ids 1-4 are no object's id() in a genuine dump, so skops memoizes none of them away
+    gadget = {
+        "__class__": "open",
+        "__module__": "builtins",
+        "__loader__": "ConstructorFromReduceNode",
+        "content": {
+            "__class__": "tuple",
+            "__module__": "builtins",
+            "__loader__": "TupleNode",
+            "content": [text(str(marker), 1), text("w", 2)],
+            "__id__": 3,
+        },
+        "__id__": 4,
+    }
+    forest_attributes = schema["content"][0]["content"]  # a DictNode: keys, their types
+    forest_attributes["content"]["shopseg_marker"] = gadget
+    key_types = forest_attributes["key_types"]["content"]
+    key_types.append(key_types[-1])  # str, like every attribute name
+    files["schema.json"] = json.dumps(schema).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name, content in files.items():
+            target.writestr(name, content)
+    return out.getvalue()
+
+
+def refusal(run_id: str, problem: str) -> str:
+    """The one line scoring_fit raises for a stored forest it will not load (a regex)."""
+    return (
+        rf"shopseg: segment_forest: the stored forest of run {run_id} {problem}; "
+        r"rebuild it with dbt build --full-refresh --select segment_forest"
+    )
+
+
+def one_thread_proba(model, x: np.ndarray) -> np.ndarray:
+    """predict_proba with the trees summed in order on one thread (so bit for bit stable)."""
+    single = copy.copy(model)
+    if hasattr(single, "n_jobs"):
+        single.n_jobs = 1
+    return single.predict_proba(x)
+
+
+@pytest.mark.parametrize("target", ["segment_id", "lifecycle_stage"])
+def test_the_stored_forest_predicts_exactly_as_the_fitted_one(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = shop()
+    config = dataclasses.replace(CONFIG, target=target)
+    fit, results = results_of(frame, config)
+    data = stored_file(results)
+    # what skops does not trust by default is exactly the fixed list, for either target
+    assert sio.get_untrusted_types(data=data) == forest_module.TRUSTED_TYPES
+    refits = counting_refits(monkeypatch)
+    stored = scoring_fit(forest_sample(frame, FEATURES, config, "km1"), stored_rows(results))
+    assert refits == []
+    x = impute(forest_module._matrix(frame, FEATURES), fit.medians)
+    expected = one_thread_proba(fit.forest, x)
+    assert one_thread_proba(stored.forest, x).tobytes() == expected.tobytes()
+    # the same bits as the pickled forest that the skops file replaced
+    pickled = pickle.loads(pickle.dumps(fit.forest))
+    assert one_thread_proba(pickled, x).tobytes() == expected.tobytes()
+    assert one_thread_proba(stored.tree, x).tobytes() == one_thread_proba(fit.tree, x).tobytes()
+    assert (stored.forest.classes_ == fit.forest.classes_).all()
+
+
+def test_a_stored_forest_naming_an_untrusted_type_is_refused_and_runs_nothing(
+    tmp_path: Path,
+) -> None:
+    frame = shop()
+    fit, results = results_of(frame)
+    marker = tmp_path / "marker"
+    crafted = with_marker_gadget(stored_file(results), marker)
+    sample = forest_sample(frame, FEATURES, CONFIG, "km1")
+    with pytest.raises(ValueError) as refused:
+        scoring_fit(sample, with_payload(results, as_payload(crafted)))
+    untrusted = r"holds types shopseg does not trust \(builtins\.open\)"
+    assert re.fullmatch(refusal(fit.run_id, untrusted), str(refused.value))
+    assert not marker.exists()
+    # the gadget is real: a loader that trusts whatever the file names runs it
+    sio.loads(crafted, trusted=sio.get_untrusted_types(data=crafted))
+    assert marker.exists()
+
+
+def test_a_pickle_stored_by_an_older_version_is_refused_unread(tmp_path: Path) -> None:
+    frame = shop(300)
+    fit, results = results_of(frame)
+    marker = tmp_path / "marker"
+    crafted = pickle.dumps(OpensMarker(marker), protocol=pickle.HIGHEST_PROTOCOL)
+    sample = forest_sample(frame, FEATURES, CONFIG, "km1")
+    with pytest.raises(ValueError) as refused:
+        scoring_fit(sample, with_payload(results, as_payload(crafted)))
+    older = "is a pickle, as older shopseg versions stored it, and is not loaded"
+    assert re.fullmatch(refusal(fit.run_id, older), str(refused.value))
+    assert not marker.exists()
+    pickle.loads(crafted)  # what the pickle-based loader did with it
+    assert marker.exists()
+
+
+def unsound_tree(field: str, value: int) -> Callable[[RandomForestClassifier, Any], bytes]:
+    """A forest whose first tree has one node field of its root set to `value`."""
+
+    def make(forest: RandomForestClassifier, tree: Any) -> bytes:
+        nodes = forest.estimators_[0].tree_
+        state = nodes.__getstate__()
+        state["nodes"] = state["nodes"].copy()
+        state["nodes"][field][0] = value
+        nodes.__setstate__(state)  # scikit-learn takes it: it checks no index
+        return sio.dumps((forest, tree))
+
+    return make
+
+
+def zip_without_schema(forest: RandomForestClassifier, tree: Any) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        target.writestr("model.npy", b"\x93NUMPY")
+    return out.getvalue()
+
+
+MALFORMED = {
+    "not base64": ("not base64 text!", "is not zlib-compressed base64 text"),
+    "not zlib": (base64.b64encode(b"plain").decode(), "is not zlib-compressed base64 text"),
+    "not a zip": (b"plain text", "is not a skops file"),
+    "zip, not skops": (zip_without_schema, r"is not a valid skops file \(KeyError\)"),
+    "rule tree first": (
+        lambda forest, tree: sio.dumps((tree, forest)),
+        "is not a random forest and a rule tree",
+    ),
+    "child past the last node": (
+        unsound_tree("left_child", 10**9),
+        "holds a tree that is not a sound fitted tree on 5 features",
+    ),
+    "child before its parent": (
+        unsound_tree("right_child", 0),
+        "holds a tree that is not a sound fitted tree on 5 features",
+    ),
+    "feature past the last one": (
+        unsound_tree("feature", 5),
+        "holds a tree that is not a sound fitted tree on 5 features",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_a_stored_forest_that_is_not_sound_is_refused_in_one_line(case: str) -> None:
+    frame = shop(300)
+    fit, results = results_of(frame)
+    stored, problem = MALFORMED[case]
+    if callable(stored):
+        genuine = sio.loads(stored_file(results), trusted=forest_module.TRUSTED_TYPES)
+        stored = stored(*genuine)
+    text = stored if isinstance(stored, str) else as_payload(stored)
+    sample = forest_sample(frame, FEATURES, CONFIG, "km1")
+    with pytest.raises(ValueError) as refused:
+        scoring_fit(sample, with_payload(results, text))
+    assert re.fullmatch(refusal(fit.run_id, problem), str(refused.value))
 
 
 def test_decimals_from_arrow_become_the_nearest_doubles() -> None:
