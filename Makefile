@@ -44,8 +44,8 @@ summary: setup
 test: setup browser lint pytest test-spark
 
 lint: setup
-	$(BIN)/ruff check src python_models tests
-	$(BIN)/ruff format --check src python_models tests
+	$(BIN)/ruff check src python_models tests integration_tests
+	$(BIN)/ruff format --check src python_models tests integration_tests
 	$(BIN)/sqlfluff lint models macros tests --processes 2
 
 pytest: setup

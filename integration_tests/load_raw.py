@@ -22,7 +22,12 @@ from shopseg import demo
 
 SCHEMA = "raw_shopify"
 # Local offsets the orders and sign-ups are written in (Shopify writes the shop's zone).
-OFFSETS = [dt.timedelta(hours=2), dt.timedelta(hours=-5), dt.timedelta(0), dt.timedelta(hours=5, minutes=30)]
+OFFSETS = [
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=-5),
+    dt.timedelta(0),
+    dt.timedelta(hours=5, minutes=30),
+]
 STATUS_WORDS = {"completed": "paid", "returned": "refunded", "cancelled": "voided"}
 
 
@@ -54,12 +59,16 @@ def shopify_tables(customers: int = 600, seed: int = 7) -> dict[str, pd.DataFram
             "customer_id": orders["customer_id"],
             "created_at": [
                 iso_local(at, int(cid), compact=i % 3 == 0)
-                for i, (at, cid) in enumerate(zip(orders["ordered_at"], orders["customer_id"]))
+                for i, (at, cid) in enumerate(
+                    zip(orders["ordered_at"], orders["customer_id"], strict=True)
+                )
             ],
             "total_price": orders["order_total"].map(money_text),
             "total_discounts": orders["discount_amount"].map(money_text),
             "financial_status": [
-                "partially_refunded" if word is None and i % 7 == 0 else STATUS_WORDS.get(word, "paid")
+                "partially_refunded"
+                if word is None and i % 7 == 0
+                else STATUS_WORDS.get(word, "paid")
                 for i, word in enumerate(status.where(status.notna(), None))
             ],
         }
@@ -67,7 +76,10 @@ def shopify_tables(customers: int = 600, seed: int = 7) -> dict[str, pd.DataFram
     raw_customers = pd.DataFrame(
         {
             "id": people["customer_id"],
-            "created_at": [iso_local(at, int(cid)) for at, cid in zip(people["signup_at"], people["customer_id"])],
+            "created_at": [
+                iso_local(at, int(cid))
+                for at, cid in zip(people["signup_at"], people["customer_id"], strict=True)
+            ],
             "sex": people["gender"].astype(object),
             "country_code": people["country"].astype(object),
             "year_of_birth": people["birth_year"].astype("Int64"),

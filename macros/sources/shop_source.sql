@@ -372,8 +372,19 @@
     {%- set contract = shop_contract(table_name) -%}
     {%- set wanted = contract | map(attribute='name') | list -%}
     {%- set by_name = {} -%}
+    {%- set lower_names = found | map('first') | map('trim') | map('lower') | list -%}
     {%- for name, data_type in found -%}
         {%- set key = name | trim | lower -%}
+        {#- DuckDB reads a second column whose name differs only in case as <name>_1 -#}
+        {%- set renamed = modules.re.match('^(.*)_[0-9]+$', name | trim) -%}
+        {%- if renamed and renamed.group(1) | lower in wanted
+            and renamed.group(1) | lower in lower_names -%}
+            {{ exceptions.raise_compiler_error(
+                "shopseg: input " ~ label ~ ": columns '" ~ found[lower_names.index(
+                renamed.group(1) | lower)][0] ~ "' and '" ~ renamed.group(1) ~ "' both read as "
+                ~ renamed.group(1) | lower ~ " (names are matched without regard to case): "
+                ~ "rename or drop one") }}
+        {%- endif -%}
         {%- if key in by_name and key in wanted -%}
             {{ exceptions.raise_compiler_error(
                 "shopseg: input " ~ label ~ ": columns '" ~ by_name[key][0] ~ "' and '" ~ name

@@ -47,7 +47,9 @@ def it_dbt(args: list[str], work: Path, dbt_vars: dict | None = None) -> DbtResu
     }
     cmd = [DBT, *args] + (["--vars", json.dumps(dbt_vars)] if dbt_vars else [])
     proc = subprocess.run(cmd, cwd=IT, env=env, capture_output=True, text=True, timeout=900)
-    return DbtResult(proc.returncode, proc.stdout + proc.stderr, work / "it.duckdb", work / "target")
+    return DbtResult(
+        proc.returncode, proc.stdout + proc.stderr, work / "it.duckdb", work / "target"
+    )
 
 
 def query(result: DbtResult, sql: str) -> pd.DataFrame:
@@ -109,7 +111,10 @@ def assert_segmented_once_with_revenue(result: DbtResult, raw, tables: set[str])
     assert set(segments["customer_id"]) == expected_customers(raw, tables)
     features = query(result, "select customer_id, monetary from main_shopseg.customer_features")
     want = expected_revenue(raw)
-    got = {c: Decimal(str(m)) for c, m in zip(features["customer_id"], features["monetary"])}
+    got = {
+        c: Decimal(str(m))
+        for c, m in zip(features["customer_id"], features["monetary"], strict=True)
+    }
     wrong = {c: (got[c], want.get(c, Decimal(0))) for c in got if got[c] != want.get(c, 0)}
     assert not wrong, list(wrong.items())[:5]
 

@@ -16,10 +16,14 @@ ranked as (
         row_number() over (
             partition by customers.customer_id
             -- nulls last spelled out: Spark sorts them first (DuckDB, PostgreSQL last)
+            -- then every attribute, so that the copy kept never depends on row order
             order by
                 customers.signup_at nulls last,
                 customers.birth_year nulls last,
-                customers.country nulls last
+                customers.country nulls last,
+                customers.gender_raw nulls last,
+                customers.income nulls last,
+                customers.acquisition_channel nulls last
         ) as customer_rank
     from customers
     where customers.customer_id is not null

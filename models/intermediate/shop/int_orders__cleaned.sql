@@ -19,7 +19,9 @@ ranked as (
                 orders.ordered_at nulls last,
                 orders.customer_id nulls last,
                 orders.order_total nulls last,
-                orders.status
+                orders.status,
+                orders.status_word nulls last,
+                orders.discount_amount nulls last
         ) as order_rank
     from orders
     where orders.order_id is not null
