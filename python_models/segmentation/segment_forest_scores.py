@@ -19,7 +19,10 @@ def model(dbt, session):
     sample = forest_sample(frame, kmeans.preprocessor.features, config, kmeans.run_id)
     stored = dbt.ref("shopseg", "segment_forest").filter("record_type in ('run', 'model')")
     stored = stored.select("run_id", "run_seq", "record_type", "name", "text_value")
-    fit = scoring_fit(sample, to_pandas(stored))
+    try:
+        fit = scoring_fit(sample, to_pandas(stored))
+    except ValueError as exc:  # a stored forest refused: one line, not the library's stack
+        raise ValueError(str(exc)) from None
     if is_spark_frame(features):
         return score_forest_spark(features.join(segments, "customer_id"), fit)
     return score_customers(fit, frame)

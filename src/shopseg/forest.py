@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import io
 import json
 import logging
 import math
+import re
 import warnings
+import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -334,7 +337,39 @@ def _sample_fields(sample: ForestSample) -> dict[str, Any]:
 
 def _forest_payload(fit: ForestFit) -> str:
     """The fitted forest and rule tree as text: a skops file, zlib-compressed, base64."""
-    return base64.b64encode(zlib.compress(sio.dumps((fit.forest, fit.tree)))).decode("ascii")
+    data = _canonical_skops(sio.dumps((fit.forest, fit.tree)))
+    return base64.b64encode(zlib.compress(data)).decode("ascii")
+
+
+_SKOPS_IDS = re.compile(r'"__id__": (\d+)|"(\d+)\.npy"')
+
+
+def _canonical_skops(data: bytes) -> bytes:
+    """The same skops file with the same bytes in every build: skops names objects and
+    their array files by `id()` (a memory address) and stamps each zip entry with the time
+    of the dump; here ids are numbered in the order the schema meets them, times fixed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = source.read("schema.json").decode("utf-8")
+        numbers: dict[str, str] = {}
+        for match in _SKOPS_IDS.finditer(schema):
+            numbers.setdefault(match.group(1) or match.group(2), str(len(numbers) + 1))
+
+        def renumber(match: re.Match) -> str:
+            if match.group(1) is not None:
+                return f'"__id__": {numbers[match.group(1)]}'
+            return f'"{numbers[match.group(2)]}.npy"'
+
+        files = {
+            f"{numbers[info.filename[:-4]]}.npy": source.read(info.filename)
+            for info in source.infolist()
+            if info.filename != "schema.json"
+        }
+        files["schema.json"] = _SKOPS_IDS.sub(renumber, schema).encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as target:
+        for name in sorted(files, key=lambda n: (n == "schema.json", len(n), n)):
+            target.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), files[name])
+    return out.getvalue()
 
 
 def _load_forest(

@@ -369,7 +369,8 @@ def with_marker_gadget(data: bytes, marker: Path) -> bytes:
             "__id__": node_id,
         }
 
-    # ids 1-4 are no object's id() in a genuine dump, so skops memoizes none of them away
+    # ids above any stored id (the stored ones are numbered 1, 2, ...), so skops memoizes
+    # none of them away
     gadget = {
         "__class__": "open",
         "__module__": "builtins",
@@ -378,10 +379,10 @@ def with_marker_gadget(data: bytes, marker: Path) -> bytes:
             "__class__": "tuple",
             "__module__": "builtins",
             "__loader__": "TupleNode",
-            "content": [text(str(marker), 1), text("w", 2)],
-            "__id__": 3,
+            "content": [text(str(marker), 10**9 + 1), text("w", 10**9 + 2)],
+            "__id__": 10**9 + 3,
         },
-        "__id__": 4,
+        "__id__": 10**9 + 4,
     }
     forest_attributes = schema["content"][0]["content"]  # a DictNode: keys, their types
     forest_attributes["content"]["shopseg_marker"] = gadget
@@ -614,3 +615,11 @@ def test_config_reads_dbt_rendered_vars_and_names_the_bad_one() -> None:
         ForestConfig.from_mapping({"rules_max_depth": "0"})
     with pytest.raises(ConfigError, match="shop_classifier_holdout_share"):
         ForestConfig.from_mapping({"holdout_share": "1.5"})
+
+
+def test_the_stored_forest_has_the_same_bytes_in_every_dump() -> None:
+    """skops names arrays by id() and stamps zip times: the stored text is made canonical."""
+    frame = shop(300)
+    first, _ = results_of(frame)
+    second, _ = results_of(frame)
+    assert forest_module._forest_payload(first) == forest_module._forest_payload(second)
