@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="generate demo shop data (see shopseg demo --help)", add_help=False)
     sub.add_parser("bench", help="benchmark dbt build (see shopseg bench --help)", add_help=False)
+    sub.add_parser(
+        "eval", help="score the segments on other shops (see shopseg eval --help)", add_help=False
+    )
     p_exp = sub.add_parser("export", help="write the customer ids of one segment")
     p_exp.add_argument("--db", required=True, help="the published DuckDB file")
     which = p_exp.add_mutually_exclusive_group(required=True)
@@ -116,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         from shopseg import bench
 
         return bench.main(rest)
+    if args.command == "eval":
+        from shopseg import evaluate
+
+        return evaluate.main(rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "report" and not args.db:
