@@ -6,7 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import DbtResult, copy_project, run_dbt
+
+pytestmark = pytest.mark.e2e
 
 BI_MARTS = [
     "customer_features",

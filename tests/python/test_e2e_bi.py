@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import DbtResult
+
+pytestmark = pytest.mark.e2e
 
 BI_QUERY = r"""
 import json, sys, duckdb

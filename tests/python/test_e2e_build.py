@@ -7,7 +7,10 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 from conftest import DbtResult, copy_input, run_dbt
+
+pytestmark = pytest.mark.e2e
 
 
 def input_customers(input_dir: Path) -> set[str]:

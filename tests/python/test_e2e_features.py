@@ -7,7 +7,10 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import DbtResult, run_dbt
+
+pytestmark = pytest.mark.e2e
 
 
 def test_events_off_and_as_of_backtest(demo_dir: Path, tmp_path: Path) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import connect_warehouse, failed_tests, run_dbt
+
+pytestmark = pytest.mark.e2e
 
 
 def test_unreachable_silhouette_floor_and_share_cap_fail_the_build(
@@ -25,7 +28,6 @@ def test_unreachable_silhouette_floor_and_share_cap_fail_the_build(
 
 def test_lost_or_doubled_customer_fails_exactly_once_gate(demo_build, demo_dir, tmp_path) -> None:
     import shutil
-
 
     db = tmp_path / "tampered.duckdb"
     shutil.copy(demo_build.db_path, db)
@@ -48,7 +50,6 @@ def test_lost_or_doubled_customer_fails_exactly_once_gate(demo_build, demo_dir, 
 
 def test_k_outside_the_range_fails_the_k_gate(demo_build, demo_dir, tmp_path) -> None:
     import shutil
-
 
     db = tmp_path / "tampered.duckdb"
     shutil.copy(demo_build.db_path, db)

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 from conftest import DbtResult, run_dbt
 from sklearn.metrics import adjusted_rand_score
+
+pytestmark = pytest.mark.e2e
 
 SEGMENTS = "select customer_id, segment_id, segment_name from customer_segments order by 1"
 

@@ -68,6 +68,7 @@ def current_run(path: Path) -> str:
         con.close()
 
 
+@pytest.mark.e2e
 def test_bi_reader_during_build(demo_build: DbtResult, demo_dir: Path, tmp_path: Path) -> None:
     copy_build(demo_build, tmp_path)
     before = current_run(published(tmp_path))
@@ -98,6 +99,7 @@ def test_bi_reader_during_build(demo_build: DbtResult, demo_dir: Path, tmp_path:
     assert len(report["seen"]) > 10
 
 
+@pytest.mark.e2e
 def test_killed_build_keeps_previous_tables(
     demo_build: DbtResult, demo_dir: Path, tmp_path: Path
 ) -> None:

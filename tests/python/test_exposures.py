@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import run_dbt
+
+pytestmark = pytest.mark.e2e
 
 
 def upstream(exposure: str, work: Path) -> set[str]:

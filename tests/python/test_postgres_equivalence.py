@@ -24,7 +24,7 @@ from _compare import (
 )
 from conftest import PROJECT, DbtResult, PostgresServer, run_dbt
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 
 CUSTOMERS = 2000
 # Python models and the marts after customer_features need DuckDB; `cautious` leaves out

@@ -124,6 +124,7 @@ def report_html(demo_build: DbtResult, tmp_path_factory: pytest.TempPathFactory)
     return out
 
 
+@pytest.mark.e2e
 def test_report_has_every_chart_titled_with_labelled_axes(report_html: Path) -> None:
     page = report_html.read_text(encoding="utf-8")
     ids = re.findall(r'<section [^>]*data-chart="([^"]+)"', page)
@@ -146,6 +147,7 @@ def test_report_has_every_chart_titled_with_labelled_axes(report_html: Path) -> 
     assert "standardised units" in _axis_label(_panel(page, "projection"), "x")
 
 
+@pytest.mark.e2e
 def test_report_shows_the_published_numbers(demo_build: DbtResult, report_html: Path) -> None:
     page = report_html.read_text(encoding="utf-8")
     run = demo_build.query("select run_id, k from segmentation_runs where is_current").iloc[0]
@@ -164,6 +166,7 @@ def test_report_shows_the_published_numbers(demo_build: DbtResult, report_html: 
     assert "No previous run" in _panel(page, "migration")
 
 
+@pytest.mark.e2e
 def test_report_is_self_contained_and_deterministic(
     demo_build: DbtResult, report_html: Path, tmp_path: Path
 ) -> None:
@@ -176,6 +179,7 @@ def test_report_is_self_contained_and_deterministic(
     assert again.read_bytes() == report_html.read_bytes()
 
 
+@pytest.mark.e2e
 def test_migration_matrix_against_a_previous_run(demo_build: DbtResult) -> None:
     data = read_report_data(_published(demo_build))
     ids = [int(s) for s in data.profiles["segment_id"]]
@@ -204,6 +208,7 @@ def test_missing_browser_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> 
         browser.find_browser()
 
 
+@pytest.mark.e2e
 def test_chromium_renders_every_chart_without_console_errors(
     demo_build: DbtResult, report_html: Path, tmp_path: Path
 ) -> None:
@@ -230,6 +235,7 @@ def test_chromium_renders_every_chart_without_console_errors(
             assert chart["table_rows"] >= 1, chart
 
 
+@pytest.mark.e2e
 def test_console_error_and_blank_page_checks_can_fail(report_html: Path, tmp_path: Path) -> None:
     _chromium()
     broken = tmp_path / "broken.html"
@@ -250,6 +256,7 @@ def test_console_error_and_blank_page_checks_can_fail(report_html: Path, tmp_pat
     assert any("blank" in p for p in problems) and any("segment colours" in p for p in problems)
 
 
+@pytest.mark.e2e
 def test_report_reads_the_file_read_only(demo_build: DbtResult, tmp_path: Path) -> None:
     # another reader holding the published file open does not stop the report
     con = duckdb.connect(str(_published(demo_build)), read_only=True)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import copy_project, reachable, run_dbt
+
+pytestmark = pytest.mark.e2e
 
 
 def test_state_modified_selects_only_the_change_and_its_descendants(tmp_path: Path) -> None:
