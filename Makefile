@@ -43,13 +43,37 @@ summary: setup
 ## test: install, lint Python and SQL, run pytest (library and real dbt builds), then test-spark
 test: setup browser lint pytest test-spark
 
+# the Python that ruff lints and format-checks, in `make lint` and `make test-fast`
+RUFF_PATHS := src python_models tests integration_tests
+
 lint: setup
-	$(BIN)/ruff check src python_models tests integration_tests
-	$(BIN)/ruff format --check src python_models tests integration_tests
+	$(BIN)/ruff check $(RUFF_PATHS)
+	$(BIN)/ruff format --check $(RUFF_PATHS)
 	$(BIN)/sqlfluff lint models macros tests --processes 2
 
 pytest: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark"
+
+## test-fast: the few-minute tier for developers: ruff, the library tests (pytest -m "not e2e":
+## no dbt, mf, PostgreSQL, Spark or Chromium) and one real `dbt build` of the whole project,
+## its unit tests included, on FAST_CUSTOMERS demo customers in a temporary folder (kept and
+## named when the build fails). `make test` stays the full suite.
+FAST_CUSTOMERS ?= 300
+# a few hundred customers cannot train a classifier to the demo's floors (as test_bad_input.py)
+FAST_VARS := {"shop_min_classifier_f1": 0, "shop_min_rule_fidelity": 0}
+.PHONY: test-fast
+test-fast: setup
+	$(BIN)/ruff check $(RUFF_PATHS)
+	$(BIN)/ruff format --check $(RUFF_PATHS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not e2e and not spark"
+	tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/shopseg-test-fast.XXXXXX")
+	trap 'status=$$?; if [ $$status -eq 0 ]; then rm -rf "$$tmp"; \
+	  else echo "test-fast: the build is kept in $$tmp"; fi' EXIT
+	$(BIN)/python -m shopseg.demo --customers $(FAST_CUSTOMERS) --out "$$tmp/input"
+	SHOPSEG_TARGET=duckdb SHOPSEG_INPUT_PATH="$$tmp/input" \
+	  SHOPSEG_DUCKDB_PATH="$$tmp/shopseg.duckdb" SHOPSEG_PUBLISH_PATH="$$tmp/shopseg_published.duckdb" \
+	  DBT_TARGET_PATH="$$tmp/target" DBT_LOG_PATH="$$tmp/logs" \
+	  $(BIN)/dbt build --vars '$(FAST_VARS)'
 
 ## test-spark: the Spark checks (issue #9): the SQL layer built by dbt-spark on a local Spark
 ## equals DuckDB's, and distributed scoring (mapInPandas) equals the pandas scoring. Installs
@@ -108,3 +132,15 @@ MF_ARGS ?= --decimals 3
 metrics: setup
 	$(BIN)/dbt parse --quiet --target-path target
 	$(BIN)/mf query --metrics $(METRICS) --group-by $(GROUP_BY) --quiet $(MF_ARGS)
+
+## eval: segment quality on data the project did not shape (issue #15): dbt build on the demo,
+## three other synthetic families and the real CDNOW shop, one table in docs/eval.md. Setup, like
+## pip install: the CDNOW file ships in the lifetimes 0.11.3 wheel, fetched once into bench/cache/
+## (the harness itself downloads nothing). EVAL_ARGS adds flags, e.g. EVAL_ARGS="--customers 2000"
+EVAL_CACHE ?= bench/cache
+EVAL_ARGS ?=
+.PHONY: eval
+eval: setup
+	ls $(EVAL_CACHE)/[Ll]ifetimes-0.11.3-*.whl >/dev/null 2>&1 || \
+	  $(BIN)/python -m pip download --quiet --no-deps lifetimes==0.11.3 -d $(EVAL_CACHE)
+	$(BIN)/shopseg eval --cdnow-wheel $(EVAL_CACHE) --out docs/eval.md $(EVAL_ARGS)
