@@ -3,8 +3,10 @@
     Shares default to the vars shop_min_segment_share / shop_max_segment_share.
 -#}
 {% test segment_share_between(model, column_name, min_share=none, max_share=none) %}
-{%- set low = min_share if min_share is not none else var('shop_min_segment_share') -%}
-{%- set high = max_share if max_share is not none else var('shop_max_segment_share') -%}
+{%- set low = min_share if min_share is not none
+    else shop_var_number('shop_min_segment_share') -%}
+{%- set high = max_share if max_share is not none
+    else shop_var_number('shop_max_segment_share') -%}
 
 with
 

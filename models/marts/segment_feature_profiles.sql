@@ -21,23 +21,58 @@ joined as (
     select
         segments.segment_id,
         segments.run_id,
-        features.*
+        {% for feature in shop_profile_features() -%}
+            cast(features.{{ feature }} as {{ shop_type_double() }}) as {{ feature }},
+        {% endfor -%}
+        features.customer_id
     from segments
     inner join features
         on segments.customer_id = features.customer_id
 ),
 
+bounds as (
+    -- each feature's minimum and range: the scale the exact means and deviations add on
+    select
+        {% for feature in shop_profile_features() -%}
+            min({{ feature }}) as {{ feature }}__low,
+            nullif(max({{ feature }}) - min({{ feature }}), 0) as {{ feature }}__span
+            {%- if not loop.last %},{% endif %}
+        {% endfor %}
+    from joined
+),
+
 long as (
     {% for feature in shop_profile_features() %}
         select
-            run_id,
-            segment_id,
+            joined.run_id,
+            joined.segment_id,
             '{{ feature }}' as feature,
-            count({{ feature }}) as customers_with_value,
-            avg(1.0 * {{ feature }}) as mean_value,
-            percentile_cont(0.5) within group (order by {{ feature }}) as median_value
+            count(joined.{{ feature }}) as customers_with_value,
+            {{ shop_exact_avg(
+                'joined.' ~ feature, 'bounds.' ~ feature ~ '__low', 'bounds.' ~ feature ~ '__span'
+            ) }} as mean_value,
+            percentile_cont(0.5) within group (order by joined.{{ feature }}) as median_value
         from joined
-        group by 1, 2
+        cross join bounds
+        group by
+            joined.run_id,
+            joined.segment_id,
+            bounds.{{ feature }}__low,
+            bounds.{{ feature }}__span
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+overall_means as (
+    {% for feature in shop_profile_features() %}
+        select
+            '{{ feature }}' as feature,
+            {{ shop_exact_avg(
+                'joined.' ~ feature, 'bounds.' ~ feature ~ '__low', 'bounds.' ~ feature ~ '__span'
+            ) }} as overall_mean
+        from joined
+        cross join bounds
+        group by bounds.{{ feature }}__low, bounds.{{ feature }}__span
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -45,10 +80,17 @@ long as (
 overall as (
     {% for feature in shop_profile_features() %}
         select
-            '{{ feature }}' as feature,
-            avg(1.0 * {{ feature }}) as overall_mean,
-            stddev_samp(1.0 * {{ feature }}) as overall_sd
+            overall_means.feature,
+            overall_means.overall_mean,
+            {{ shop_exact_stddev(
+                'joined.' ~ feature, 'overall_means.overall_mean',
+                'bounds.' ~ feature ~ '__span'
+            ) }} as overall_sd
         from joined
+        cross join bounds
+        inner join overall_means
+            on overall_means.feature = '{{ feature }}'
+        group by overall_means.feature, overall_means.overall_mean, bounds.{{ feature }}__span
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

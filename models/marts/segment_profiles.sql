@@ -34,18 +34,24 @@ sizes as (
     select
         segment_id,
         count(*) as customers,
-        sum(monetary) as revenue,
-        avg(1.0 * recency_days) as avg_recency_days,
-        avg(1.0 * order_count) as avg_order_count,
-        avg(1.0 * monetary) as avg_monetary,
-        avg(avg_order_value) as avg_order_value,
-        avg(discounted_order_share) as avg_discounted_order_share,
-        avg(1.0 * session_count) as avg_session_count,
-        avg(1.0 * product_view_count) as avg_product_view_count,
-        avg(1.0 * tenure_days) as avg_tenure_days,
-        avg(1.0 * age) as avg_age,
-        avg(income) as avg_income
+        sum(monetary) as revenue
     from joined
+    group by 1
+),
+
+averages as (
+    -- the means segment_feature_profiles adds up exactly (in no order-dependent way)
+    select
+        segment_id,
+        {%- for feature in [
+            'recency_days', 'order_count', 'monetary', 'avg_order_value',
+            'discounted_order_share', 'session_count', 'product_view_count', 'tenure_days',
+            'age', 'income',
+        ] %}
+            max(case when feature = '{{ feature }}' then mean_value end)
+                as avg_{{ feature | replace('avg_', '') }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from feature_profiles
     group by 1
 ),
 
@@ -118,16 +124,16 @@ final as (
         top_features.top_feature_2_z,
         top_features.top_feature_3,
         top_features.top_feature_3_z,
-        {{ shop_round('sizes.avg_recency_days') }} as avg_recency_days,
-        {{ shop_round('sizes.avg_order_count') }} as avg_order_count,
-        {{ shop_round('sizes.avg_monetary') }} as avg_monetary,
-        {{ shop_round('sizes.avg_order_value') }} as avg_order_value,
-        {{ shop_round('sizes.avg_discounted_order_share') }} as avg_discounted_order_share,
-        {{ shop_round('sizes.avg_session_count') }} as avg_session_count,
-        {{ shop_round('sizes.avg_product_view_count') }} as avg_product_view_count,
-        {{ shop_round('sizes.avg_tenure_days') }} as avg_tenure_days,
-        {{ shop_round('sizes.avg_age') }} as avg_age,
-        {{ shop_round('sizes.avg_income') }} as avg_income
+        averages.avg_recency_days,
+        averages.avg_order_count,
+        averages.avg_monetary,
+        averages.avg_order_value,
+        averages.avg_discounted_order_share,
+        averages.avg_session_count,
+        averages.avg_product_view_count,
+        averages.avg_tenure_days,
+        averages.avg_age,
+        averages.avg_income
     from sizes
     cross join totals
     inner join names
@@ -136,6 +142,8 @@ final as (
         on sizes.segment_id = stages.segment_id and stages.stage_rank = 1
     left join top_features
         on sizes.segment_id = top_features.segment_id
+    left join averages
+        on sizes.segment_id = averages.segment_id
 )
 
 select * from final

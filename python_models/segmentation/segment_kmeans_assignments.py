@@ -1,4 +1,4 @@
-"""Score every customer with the latest stored K-means model, beside their previous segment."""
+"""Score every customer with this build's K-means model, beside their last promoted segment."""
 
 import logging
 
@@ -15,18 +15,11 @@ def model(dbt, session):
     fitted = model_from_params(to_pandas(dbt.ref("shopseg", "int_segment_model__latest")))
     features = dbt.ref("shopseg", "customer_features")
     columns = ["customer_id", *fitted.preprocessor.features]
+    # the last promoted build's segments: never those of a build that failed a gate
+    previous = dbt.ref("shopseg", "int_segment_assignments__promoted")
     if is_spark_frame(features):  # Spark: every customer scored distributed (mapInPandas)
-        this = str(dbt.this)
-        previous = session.table(this) if session.catalog.tableExists(this) else None
         return with_previous_spark(score_kmeans_spark(features, fitted), previous)
     scored = score_segments(fitted, features.select(*columns).to_arrow_table().to_pandas())
-    previous = None
-    exists = session.execute(
-        "select 1 from information_schema.tables "
-        "where table_catalog = ? and table_schema = ? and table_name = ?",
-        [dbt.this.database, dbt.this.schema, dbt.this.identifier],
-    ).fetchall()
-    if exists:
-        previous = session.sql(f"select customer_id, segment_id, run_id from {dbt.this}").df()
+    previous = to_pandas(previous.select("customer_id", "segment_id", "run_id"))
     log.info("shopseg: scored %d customers with model %s", len(scored), fitted.run_id)
     return with_previous(scored, previous)

@@ -14,6 +14,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from threadpoolctl import threadpool_limits
 
 from shopseg.config import SegmentConfig
 from shopseg.naming import name_segments, profile_segments
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ID_COLUMN = "customer_id"
 FALLBACK_NAME = "All customers"  # the one segment of a degenerate input (status 'fallback: ...')
+KMEANS_THREADS = 2  # at most two threads add partial sums: the same centroids every run
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,7 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
     centroids = centres[order]
     labels = np.argsort(order)[raw_labels]
     k = len(centroids)
-    distances = np.sqrt(((x - centroids[labels]) ** 2).sum(axis=1))
+    distances = np.sqrt(_squared_distances(x, centroids)[np.arange(len(x)), labels])
     outlier = tuple(
         float(np.quantile(distances[labels == i], config.outlier_quantile))
         if (labels == i).any()
@@ -269,8 +271,20 @@ def _ward_tree(x: np.ndarray) -> np.ndarray:
 
 
 def _squared_distances(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Squared euclidean distance of every row to every centre (may round below zero)."""
-    return (x**2).sum(axis=1)[:, None] - 2.0 * x @ centres.T + (centres**2).sum(axis=1)[None, :]
+    """Squared euclidean distance of every row to every centre, the same bits for a row
+    wherever it sits in x and however many threads run."""
+    # Elementwise, one feature after the other: a matrix product (BLAS) rounds a row
+    # differently depending on its position in the blocks the threads work on, and DuckDB
+    # hands the rows over in no fixed order.
+    columns = np.ascontiguousarray(x.T, dtype=np.float64)
+    out = np.zeros((centres.shape[0], x.shape[0]))
+    diff = np.empty(x.shape[0])
+    for i, centre in enumerate(centres):
+        for j, column in enumerate(columns):
+            np.subtract(column, centre[j], out=diff)
+            np.multiply(diff, diff, out=diff)
+            out[i] += diff
+    return out.T
 
 
 def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -288,9 +302,15 @@ def _cluster(
         labels = np.searchsorted(present, raw)
         centres = np.vstack([x[labels == i].mean(axis=0) for i in range(len(present))])
     else:
-        model = KMeans(
-            n_clusters=k, init="k-means++", n_init=config.n_init, random_state=config.random_state
-        ).fit(x)
+        # Lloyd's iterations add up one partial sum per thread, in whichever order the threads
+        # finish: from three threads on, the centroids' last bits change from run to run.
+        with threadpool_limits(limits=KMEANS_THREADS, user_api="openmp"):
+            model = KMeans(
+                n_clusters=k,
+                init="k-means++",
+                n_init=config.n_init,
+                random_state=config.random_state,
+            ).fit(x)
         centres, labels = model.cluster_centers_, model.labels_
     inertia = float(((x - centres[labels]) ** 2).sum())
     return centres, labels, inertia
@@ -313,7 +333,7 @@ def _single_segment(
             pre = empty_preprocessor(tuple(config.features))
     x = pre.transform(fit_frame)
     centroid = x.mean(axis=0, keepdims=True)
-    distances = np.sqrt(((x - centroid) ** 2).sum(axis=1))
+    distances = np.sqrt(_squared_distances(x, centroid)[:, 0])
     status = f"fallback: {reason}"
     log.warning("shopseg: %s: one segment, '%s', holds every customer", status, FALLBACK_NAME)
     ids = "\n".join(fit_frame[ID_COLUMN].astype(str))
@@ -412,7 +432,7 @@ def score_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
     _check_ids(features)
     ids = np.asarray(model.segment_ids, dtype=np.int64)
     x = model.preprocessor.transform(features)
-    d2 = np.maximum(_squared_distances(x, model.centroids), 0.0)
+    d2 = _squared_distances(x, model.centroids)
     order = np.argsort(d2, axis=1, kind="stable")
     nearest = order[:, 0]
     rows = np.arange(len(x))

@@ -39,7 +39,7 @@ def current_metrics(result: DbtResult) -> pd.Series:
 
 def snapshot(result: DbtResult) -> dict[str, pd.DataFrame]:
     """Every classifier mart and the customer predictions, in a fixed order."""
-    names = [*CLASSIFIER_MARTS, "main.segment_forest_scores"]
+    names = [*CLASSIFIER_MARTS, "segment_forest_scores"]
     return {name: result.query(f"select * from {name} order by all") for name in names}
 
 
@@ -87,7 +87,7 @@ def test_every_segment_has_a_readable_rule(demo_build: DbtResult) -> None:
 def test_every_customer_is_scored_by_the_stored_forest(demo_build: DbtResult) -> None:
     scored = demo_build.query(
         "select scores.*, segments.segment_id, segments.is_forest_disagreement"
-        " from main.segment_forest_scores as scores"
+        " from segment_forest_scores as scores"
         " inner join customer_segments as segments using (customer_id)"
     )
     customers = demo_build.query("select count(*) as n from customer_segments")["n"].iloc[0]
@@ -121,8 +121,10 @@ def test_runs_are_kept_and_the_target_can_be_lifecycle_stage(
     demo_build: DbtResult, demo_dir: Path, tmp_path: Path
 ) -> None:
     shutil.copy(demo_build.db_path, tmp_path / "shopseg.duckdb")
-    # the forest models and their marts (customer_segments only joins the scores)
-    select = ["build", "--select", "segment_forest+", "--exclude", "customer_segments+"]
+    # the forest models, their marts and the promotion that keeps their runs (customer_segments
+    # and the profiles only join the scores; a build without the promotion keeps no run)
+    select = ["build", "--select", "segment_forest+", "--exclude", "customer_segments"]
+    select += ["segment_profiles", "segment_feature_profiles", "published_tables"]
     same = run_dbt(select, tmp_path, demo_dir)
     assert same.ok, same.output[-3000:]
     before, after = snapshot(demo_build), snapshot(same)
@@ -138,7 +140,7 @@ def test_runs_are_kept_and_the_target_can_be_lifecycle_stage(
         "select class_label from segment_classifier_class_metrics where is_current"
     )
     assert {"prospect", "lapsed"} <= set(labels["class_label"])
-    scores = stages.query("select * from main.segment_forest_scores")
+    scores = stages.query("select * from segment_forest_scores")
     assert scores["predicted_segment_id"].isna().all()  # stages are no segments
     assert set(scores["predicted_class"]) <= set(labels["class_label"])
 

@@ -209,3 +209,33 @@ def test_silhouettes_of_several_labellings_equal_scikit_learn() -> None:
     for labels, value in zip(label_sets[:-1], got[:-1], strict=True):
         assert abs(value - silhouette_score(x, labels)) < 1e-12
     assert np.isnan(got[-1])
+
+
+def test_scores_have_the_same_bits_wherever_a_customer_sits_and_however_many_threads() -> None:
+    from threadpoolctl import threadpool_limits
+
+    from shopseg.kmeans import _squared_distances
+
+    rng = np.random.default_rng(3)
+    n = 60_000
+    x = np.column_stack(
+        [rng.normal(size=n), rng.lognormal(size=n), rng.integers(0, 2, n) * 3.1]
+        + [rng.standard_t(3, n) for _ in range(10)]
+    )
+    centres = rng.normal(size=(6, x.shape[1]))
+    expected = _squared_distances(x, centres)
+    # a row's distances are its own: not its position, the array's layout or the threads
+    perm = rng.permutation(n)
+    assert np.array_equal(_squared_distances(x[perm], centres)[np.argsort(perm)], expected)
+    assert np.array_equal(_squared_distances(np.asfortranarray(x), centres), expected)
+    assert np.array_equal(_squared_distances(x[:1000], centres), expected[:1000])
+    with threadpool_limits(limits=1):
+        assert np.array_equal(_squared_distances(x, centres), expected)
+    np.testing.assert_allclose(expected, ((x[:, None, :] - centres[None]) ** 2).sum(axis=2))
+    # and the scores of a shuffled frame are those of the ordered one, bit for bit
+    frame, _ = blobs(5000)
+    model = fit_segments(frame, CONFIG)
+    shuffled = frame.sample(frac=1.0, random_state=7)
+    pd.testing.assert_frame_equal(
+        score_segments(model, frame), score_segments(model, shuffled), check_exact=True
+    )

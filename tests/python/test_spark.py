@@ -43,6 +43,7 @@ from _compare import (
 )
 from conftest import PROJECT, DbtResult, connect_warehouse, copy_input, run_dbt
 
+import shopseg
 from shopseg.config import SegmentConfig
 from shopseg.forest import ForestConfig, fit_forest, score_customers, training_frame
 from shopseg.kmeans import SegmentModel, fit_segments, score_segments
@@ -368,6 +369,7 @@ def test_segmentation_models_take_the_spark_path_on_spark_frames(
     features: pd.DataFrame, features_on_spark: Any, spark: Any, tmp_path: Path
 ) -> None:
     settings = {"shopseg": {"k": 4, "n_init": 2, "fit_sample_size": 3000, "refit": "true"}}
+    settings["package_version"] = shopseg.__version__  # the fit model checks it first
     fit_model = load_model("segment_kmeans_fit")
     params = fit_model(stand_in_dbt({MART: features_on_spark}, settings, "fit"), spark)
     assert isinstance(params, pd.DataFrame) and params["run_seq"].eq(1).all()
@@ -375,9 +377,13 @@ def test_segmentation_models_take_the_spark_path_on_spark_frames(
     params.drop(columns=["run_seq"]).to_parquet(tmp_path / "latest.parquet")
     latest = spark.read.parquet(str(tmp_path / "latest.parquet"))
     model = model_from_params(params.drop(columns=["run_seq"]))
+    # the last promoted build's segments (int_segment_assignments__promoted): none yet
+    promoted = "shopseg_test_promoted_assignments"
+    empty = spark.createDataFrame([], "customer_id string, segment_id bigint, run_id string")
     refs = {MART: features_on_spark, "int_segment_model__latest": latest}
+    refs["int_segment_assignments__promoted"] = empty
     assign = load_model("segment_kmeans_assignments")
-    this = "shopseg_test_previous_assignments"
+    this = "shopseg_test_assignments"
     first = assign(stand_in_dbt(refs, {}, this), spark)
     assert type(first).__module__.startswith("pyspark.")
     expected = with_previous(score_segments(model, features), None)
@@ -385,7 +391,8 @@ def test_segmentation_models_take_the_spark_path_on_spark_frames(
     previous = score_segments(model, features).assign(segment_id=1, run_id="before")
     spark.createDataFrame(
         previous[["customer_id", "segment_id", "run_id"]].astype(object)
-    ).createOrReplaceTempView(this)
+    ).createOrReplaceTempView(promoted)
+    refs["int_segment_assignments__promoted"] = spark.table(promoted)
     second = assign(stand_in_dbt(refs, {}, this), spark).toArrow().to_pandas()
     expected = with_previous(score_segments(model, features), previous)
     assert not scoring_differences(expected, second)

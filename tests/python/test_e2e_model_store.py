@@ -1,0 +1,374 @@
+"""Never a green build with a wrong answer (issue #14): real `dbt build` runs on small shops.
+
+- The model store advances only with a build that passed every gate: a failed build's
+  candidate model never becomes the one the next build aligns its ids to, and previous
+  segments, segment_migration and the stability ARI compare with the last promoted build.
+- A gate var reaches SQL only as a checked number: text such as '0.99 and false' stops the
+  build in one line instead of switching the gate off.
+- A shop of more than shop_fallback_max_customers customers that falls back to one segment
+  fails a gate, with the reason logged, unless shop_allow_fallback says so.
+- One thread or four, the published tables are the same bytes.
+
+Like tests/python/test_bad_input.py, the builds leave out dbt unit tests and the classifier's
+quality floors (they judge how learnable 300-customer segments are, not what is tested here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import DbtResult, connect_warehouse, failed_tests, run_dbt
+
+from shopseg import demo
+
+pytestmark = pytest.mark.e2e
+
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
+VARS = {"shop_min_classifier_f1": 0, "shop_min_rule_fidelity": 0}
+UNREACHABLE = {"shop_min_silhouette": 0.99}  # fails the silhouette gate of any real shop
+SEGMENTS = "select customer_id, segment_id, segment_name from customer_segments order by 1"
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 300-customer demo shop."""
+    folder = tmp_path_factory.mktemp("shop")
+    demo.write(demo.generate(customers=300), folder)
+    return folder
+
+
+def statuses(result: DbtResult) -> dict[str, str]:
+    """Status per node name (models, tests) of a dbt invocation."""
+    return {uid.split(".")[2]: status for uid, status in result.results().items()}
+
+
+def current_run(result: DbtResult) -> pd.Series:
+    return result.query("select * from segmentation_runs where is_current").iloc[0]
+
+
+# --- the model store advances only with a build that passed every gate -----------------
+
+
+@pytest.fixture(scope="module")
+def store_builds(shop: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """One warehouse through six invocations, with what each left behind:
+
+    1. a first build that fails the silhouette gate (nothing was ever promoted);
+    2. shop_k 4, which passes;
+    3. a build that fails the silhouette gate (it fits and stores a candidate);
+    4. `dbt run` with shop_k 6, which runs no gate;
+    5. shop_k 4 again, which passes;
+    6. shop_k 5, which passes with a new model.
+    """
+    work = tmp_path_factory.mktemp("store")
+    steps = [
+        ("first_failed", BUILD, UNREACHABLE),
+        ("k4", BUILD, {"shop_k": 4}),
+        ("failed", BUILD, UNREACHABLE),
+        ("run_k6", ["run"], {"shop_k": 6}),
+        ("k4_again", BUILD, {"shop_k": 4}),
+        ("k5", BUILD, {"shop_k": 5}),
+    ]
+    out = {}
+    for name, args, dbt_vars in steps:
+        result = run_dbt(args, work, shop, VARS | dbt_vars)
+        con = connect_warehouse(result.db_path)
+        try:
+            tables = {
+                t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()
+            }
+            read = {
+                table: con.execute(f"select * from {table} order by all").df()
+                for table in (
+                    "segment_model_promotions",
+                    "segment_promoted_assignments",
+                    "segmentation_runs",
+                    "segment_migration",
+                    "customer_segments",
+                    "segment_model_versions",
+                )
+                if table in tables
+            }
+        finally:
+            con.close()
+        # run_results.json is the last invocation's: read what this one left now
+        state = {"statuses": statuses(result), "failed": failed_tests(result)}
+        out[name] = {"result": result, **state, **read}
+    return out
+
+
+def test_a_failed_first_build_promotes_nothing(store_builds: dict[str, dict]) -> None:
+    failed = store_builds["first_failed"]
+    result = failed["result"]
+    assert not result.ok
+    assert "value_at_least_segmentation_runs_silhouette" in failed["failed"], result.output[-3000:]
+    state = failed["statuses"]
+    assert state["segment_model_promotions"] == "skipped"
+    assert state["segment_promoted_assignments"] == "skipped"
+    assert "segment_model_promotions" not in failed
+
+    # the next build starts from nothing: its candidate is gone, ids start at 1
+    k4 = store_builds["k4"]
+    assert k4["result"].ok, k4["result"].output[-3000:]
+    runs = k4["segmentation_runs"]
+    assert list(runs["run_seq"]) == [1] and runs["previous_run_id"].isna().all()
+    assert runs["stability_ari"].isna().all() and k4["segment_migration"].empty
+    assert set(k4["customer_segments"]["segment_id"]) == {1, 2, 3, 4}
+    assert k4["customer_segments"]["previous_segment_id"].isna().all()
+    promotions = k4["segment_model_promotions"]
+    assert list(promotions["promotion_seq"]) == [1]
+    assert list(promotions["run_id"]) == list(runs["run_id"])
+    promoted = k4["segment_promoted_assignments"]
+    assert set(promoted["run_id"]) == set(runs["run_id"])
+    assert len(promoted) == len(k4["customer_segments"])
+
+
+def test_a_failed_build_leaves_the_promoted_state_alone(store_builds: dict[str, dict]) -> None:
+    k4, failed = store_builds["k4"], store_builds["failed"]
+    assert not failed["result"].ok
+    assert "value_at_least_segmentation_runs_silhouette" in failed["failed"]
+    assert failed["statuses"]["segment_model_promotions"] == "skipped"
+    # it did fit and store a candidate (the build warehouse shows it for diagnosis) ...
+    candidate = current_run(failed["result"])
+    assert candidate["run_id"] != k4["segmentation_runs"]["run_id"].iloc[0]
+    # ... but nothing it promotes
+    pd.testing.assert_frame_equal(
+        failed["segment_model_promotions"], k4["segment_model_promotions"]
+    )
+    pd.testing.assert_frame_equal(
+        failed["segment_promoted_assignments"], k4["segment_promoted_assignments"]
+    )
+
+
+def test_dbt_run_promotes_nothing(store_builds: dict[str, dict]) -> None:
+    k4, run = store_builds["k4"], store_builds["run_k6"]
+    assert run["result"].ok, run["result"].output[-3000:]
+    assert "shopseg: dbt run runs no gate first: the model stores are not promoted" in (
+        run["result"].output
+    )
+    pd.testing.assert_frame_equal(run["segment_model_promotions"], k4["segment_model_promotions"])
+    pd.testing.assert_frame_equal(
+        run["segment_promoted_assignments"], k4["segment_promoted_assignments"]
+    )
+
+
+def test_earlier_settings_after_failures_give_the_earlier_ids_back(
+    store_builds: dict[str, dict],
+) -> None:
+    k4, again = store_builds["k4"], store_builds["k4_again"]
+    assert again["result"].ok, again["result"].output[-3000:]
+    first_run = k4["segmentation_runs"]["run_id"].iloc[0]
+    # the same model: the failed build's and the run's candidates were discarded
+    runs = again["segmentation_runs"]
+    assert list(runs["run_id"]) == [first_run] and list(runs["run_seq"]) == [1]
+    assert list(again["segment_model_versions"]["run_id"]) == [first_run]
+    # the same segments under the same ids and names, compared with the promoted build
+    pd.testing.assert_frame_equal(
+        k4["customer_segments"][["customer_id", "segment_id", "segment_name"]],
+        again["customer_segments"][["customer_id", "segment_id", "segment_name"]],
+    )
+    segments = again["customer_segments"]
+    assert (segments["previous_segment_id"] == segments["segment_id"]).all()
+    assert runs["stability_ari"].iloc[0] == 1.0
+    migration = again["segment_migration"]
+    assert set(migration["previous_run_id"]) == {first_run}
+    assert (migration["from_segment_id"] == migration["to_segment_id"]).all()
+    assert migration["customers"].sum() == len(segments)
+    assert list(again["segment_model_promotions"]["promotion_seq"]) == [1, 2]
+
+
+def test_a_new_model_is_aligned_to_the_last_promoted_one(store_builds: dict[str, dict]) -> None:
+    k4, k5 = store_builds["k4"], store_builds["k5"]
+    assert k5["result"].ok, k5["result"].output[-3000:]
+    first_run = k4["segmentation_runs"]["run_id"].iloc[0]
+    runs = k5["segmentation_runs"]
+    current = runs[runs["is_current"]].iloc[0]
+    assert list(runs["run_seq"]) == [1, 2]
+    assert current["previous_run_id"] == first_run and current["k"] == 5
+    # new ids continue after the promoted lineage's highest id (4), not after a candidate's
+    versions = k5["segment_model_versions"].set_index("run_id")
+    assert versions.loc[first_run, "max_segment_id"] == 4
+    new_ids = sorted(set(k5["customer_segments"]["segment_id"]) - {1, 2, 3, 4})
+    assert new_ids and new_ids == list(range(5, 5 + len(new_ids)))
+    assert set(k5["segment_migration"]["previous_run_id"]) == {first_run}
+    assert k5["customer_segments"]["previous_segment_id"].isin([1, 2, 3, 4]).all()
+
+
+def test_the_promotion_depends_on_every_published_mart(store_builds: dict[str, dict]) -> None:
+    result = store_builds["k5"]["result"]
+    manifest = json.loads((result.target_path / "manifest.json").read_text())
+    parents = set(manifest["parent_map"]["model.shopseg.segment_model_promotions"])
+    published = set(manifest["parent_map"].get("model.shopseg.published_tables", []))
+    public = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node.get("access") == "public"
+    } - {"model.shopseg.segment_model_promotions", "model.shopseg.segment_promoted_assignments"}
+    assert public <= parents, sorted(public - parents)
+    assert published <= parents | {"model.shopseg.segment_kmeans_assignments"}, sorted(
+        published - parents
+    )
+
+
+# --- gate vars reach SQL only as checked numbers ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "select", "line"),
+    [
+        (
+            "shop_min_silhouette",
+            "0.99 and false",
+            "segmentation_runs",
+            "shopseg: var shop_min_silhouette = '0.99 and false' must be a number",
+        ),
+        (
+            "shop_min_classifier_holdout",
+            "1 or true",
+            "segment_classifier_metrics",
+            "shopseg: var shop_min_classifier_holdout = '1 or true' must be a number "
+            "(whole, at least 0)",
+        ),
+    ],
+)
+def test_a_gate_var_that_is_no_number_stops_the_build(
+    shop: Path, tmp_path: Path, var: str, value: str, select: str, line: str
+) -> None:
+    result = run_dbt(["compile", "--select", select], tmp_path, shop, VARS | {var: value})
+    assert not result.ok
+    lines = [text.strip() for text in result.output.splitlines()]
+    assert line in lines, "\n".join(text for text in lines if "shopseg" in text)
+
+
+# --- no fallback on a real shop without a loud reason ---------------------------------------
+
+
+def identical_customers(folder: Path, customers: int) -> None:
+    """An orders-only shop where every customer placed the same order at the same time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(customers)],
+            "customer_id": [f"c{i:05d}" for i in range(customers)],
+            "ordered_at": pd.Timestamp("2026-04-01 10:00"),
+            "order_total": 25.0,
+            "discount_amount": 0.0,
+            "status": "completed",
+        }
+    )
+    orders.to_parquet(folder / "orders.parquet", index=False)
+
+
+def test_a_fallback_on_a_real_shop_fails_unless_allowed(tmp_path: Path) -> None:
+    identical_customers(tmp_path / "input", 1500)
+    reason = "fallback: no feature varies between customers (zero variance)"
+    result = run_dbt(BUILD, tmp_path / "refused", tmp_path / "input", VARS)
+    assert not result.ok
+    assert any(
+        n.startswith("no_fallback_on_real_shop_segmentation_runs") for n in failed_tests(result)
+    )
+    assert statuses(result)["segment_model_promotions"] == "skipped"
+    lines = [text.strip() for text in result.output.splitlines()]
+    logged = [text for text in lines if "fell back to one segment on 1500 customers" in text]
+    assert logged and logged[0].endswith(
+        "(more than shop_fallback_max_customers = 1000): "
+        f"{reason}; fix the input, or set shop_allow_fallback: true to accept one segment"
+    ), logged
+
+    allowed = run_dbt(
+        BUILD, tmp_path / "allowed", tmp_path / "input", VARS | {"shop_allow_fallback": True}
+    )
+    assert allowed.ok, allowed.output[-3000:]
+    run = current_run(allowed)
+    assert run["status"] == reason and run["customers"] == 1500
+    assert set(allowed.query("select segment_id from customer_segments")["segment_id"]) == {1}
+
+
+# --- the same bytes on one thread or four ----------------------------------------------------
+
+
+def checksums(path: Path, tables: list[str] | None = None) -> dict[str, str]:
+    """md5 of each table's rows as CSV text, ordered by every column: every table of a
+    published file, or the named tables of a build warehouse."""
+    con = connect_warehouse(path) if tables else duckdb.connect(str(path), read_only=True)
+    try:
+        names = tables or [t for (t,) in con.execute("show tables").fetchall()]
+        return {
+            name: hashlib.md5(
+                con.execute(f'select * from "{name}" order by all')
+                .df()
+                .to_csv(index=False)
+                .encode()
+            ).hexdigest()
+            for name in names
+        }
+    finally:
+        con.close()
+
+
+def test_one_thread_or_four_publish_the_same_bytes(shop: Path, tmp_path: Path) -> None:
+    builds = {
+        threads: run_dbt(
+            BUILD, tmp_path / f"threads_{threads}", shop, VARS, env={"SHOPSEG_THREADS": threads}
+        )
+        for threads in ("1", "4")
+    }
+    for result in builds.values():
+        assert result.ok, result.output[-3000:]
+    published = {
+        threads: checksums(result.db_path.with_name("shopseg_published.duckdb"))
+        for threads, result in builds.items()
+    }
+    assert "customer_segments" in published["1"] and len(published["1"]) >= 10
+    assert published["1"] == published["4"]
+    built = {
+        threads: checksums(result.db_path, ["customer_segments"])
+        for threads, result in builds.items()
+    }
+    assert built["1"] == built["4"]
+
+
+EXACT_SQL = """
+with
+bounds as (select min(x) as lo, nullif(max(x) - min(x), 0) as sp from t),
+means as (
+    select t.g, {{ shop_exact_avg('t.x', 'bounds.lo', 'bounds.sp') }} as mu
+    from t cross join bounds group by t.g, bounds.lo, bounds.sp
+)
+select t.g, means.mu, {{ shop_exact_stddev('t.x', 'means.mu', 'bounds.sp') }} as sd
+from t cross join bounds inner join means on t.g = means.g
+group by t.g, means.mu, bounds.sp
+order by t.g
+"""
+
+
+def test_profile_means_and_deviations_add_up_the_same_in_any_order(
+    shop: Path, tmp_path: Path
+) -> None:
+    # the macros segment_feature_profiles uses, rendered by dbt, on 3M rows and 4 threads: a
+    # plain avg() / stddev_samp() gives a different last bit in nearly every run there
+    compiled = run_dbt(
+        ["compile", "--inline", EXACT_SQL, "--output", "json", "--quiet"], tmp_path, shop
+    )
+    assert compiled.ok, compiled.output[-3000:]
+    text = compiled.output
+    sql = json.loads(text[text.index("{") : text.rindex("}") + 1])["compiled"]
+    con = duckdb.connect()
+    con.execute("set threads = 4")
+    con.execute(
+        "create table t as select i % 5 as g, "
+        "case when i % 3 = 0 then null else (random() - 0.3) * pow(10, i % 7) end as x "
+        "from range(3000000) as r(i)"
+    )
+    results = {tuple(con.execute(sql).fetchall()) for _ in range(5)}
+    assert len(results) == 1
+    frame = con.execute("select g, x from t").df().dropna()
+    expected = frame.groupby("g")["x"].agg(["mean", "std"])
+    got = pd.DataFrame(next(iter(results)), columns=["g", "mean", "std"]).set_index("g")
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9)
+    con.close()
