@@ -4,6 +4,7 @@ import logging
 
 from shopseg.config import SegmentConfig, parse_bool
 from shopseg.kmeans import align_to_previous, fit_hash, fit_segments
+from shopseg.package import check_package_version
 from shopseg.params import empty_params, latest_model, model_to_params
 from shopseg.spark import is_spark_frame, sample_to_pandas, to_pandas
 
@@ -12,6 +13,7 @@ log = logging.getLogger("shopseg")
 
 def model(dbt, session):
     dbt.config(materialized="incremental")
+    check_package_version(dbt.config.get("package_version"))  # the first Python model
     settings = dbt.config.get("shopseg")
     config = SegmentConfig.from_mapping(settings)
     previous, seq = None, 0

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from conftest import DbtResult, failed_tests, run_dbt
 
+pytestmark = pytest.mark.e2e
+
 # What the planted personas of the demo shop differ in (shopseg.demo).
 PERSONA_FEATURES = {
     "order_count",

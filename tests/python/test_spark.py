@@ -153,6 +153,7 @@ def _naive_utc(value: Any) -> Any:
 
 
 @pytest.mark.spark
+@pytest.mark.e2e
 def test_spark_builds_and_passes_the_same_dbt_tests(builds: Builds) -> None:
     on_spark = builds.spark.results()
     manifest = json.loads((builds.spark.target_path / "manifest.json").read_text())
@@ -161,6 +162,7 @@ def test_spark_builds_and_passes_the_same_dbt_tests(builds: Builds) -> None:
 
 
 @pytest.mark.spark
+@pytest.mark.e2e
 def test_customer_features_are_the_same_row_by_row(builds: Builds) -> None:
     duck, spark_table = builds.duckdb_table, builds.spark_table
     assert len(duck.rows) > 5000
@@ -171,6 +173,7 @@ def test_customer_features_are_the_same_row_by_row(builds: Builds) -> None:
 
 
 @pytest.mark.spark
+@pytest.mark.e2e
 def test_the_comparison_sees_one_changed_cell_of_a_spark_table(builds: Builds) -> None:
     table = builds.spark_table
     key = str(EDGE_ID + 1)
@@ -246,6 +249,7 @@ def scoring_differences(expected: pd.DataFrame, actual: pd.DataFrame, limit: int
 
 
 @pytest.mark.spark
+@pytest.mark.e2e
 def test_spark_kmeans_scoring_equals_pandas_scoring(
     kmeans_model: SegmentModel, features: pd.DataFrame, features_on_spark: Any
 ) -> None:
@@ -260,6 +264,7 @@ def test_spark_kmeans_scoring_equals_pandas_scoring(
 
 
 @pytest.mark.spark
+@pytest.mark.e2e
 def test_spark_scoring_of_a_single_segment_fallback(
     features: pd.DataFrame, features_on_spark: Any
 ) -> None:
@@ -275,6 +280,7 @@ def test_spark_scoring_of_a_single_segment_fallback(
 
 
 @pytest.mark.spark
+@pytest.mark.e2e
 def test_spark_forest_scoring_equals_pandas_scoring(
     kmeans_model: SegmentModel, features: pd.DataFrame, spark: Any, tmp_path: Path
 ) -> None:
@@ -294,6 +300,7 @@ def test_spark_forest_scoring_equals_pandas_scoring(
 
 
 @pytest.mark.spark
+@pytest.mark.e2e
 def test_the_scoring_comparison_sees_one_changed_assignment(
     kmeans_model: SegmentModel, features: pd.DataFrame
 ) -> None:
@@ -315,6 +322,7 @@ def test_the_scoring_comparison_sees_one_changed_assignment(
 
 
 @pytest.mark.spark
+@pytest.mark.e2e
 def test_bounded_sample_is_fixed_by_the_seed_not_the_partitioning(features_on_spark: Any) -> None:
     from shopseg.spark import sample_to_pandas
 
@@ -365,6 +373,7 @@ def stand_in_dbt(refs: dict[str, Any], settings: dict[str, Any], this: str) -> A
 
 
 @pytest.mark.spark
+@pytest.mark.e2e
 def test_segmentation_models_take_the_spark_path_on_spark_frames(
     features: pd.DataFrame, features_on_spark: Any, spark: Any, tmp_path: Path
 ) -> None:
