@@ -59,8 +59,10 @@ orders_per_customer as (
         count(case when orders.ordered_at is null then 1 end) as missing_ordered_at,
         count(
             case
-                when orders.ordered_at > as_of.as_of_at
-                    and orders.ordered_at <= as_of.future_cutoff_at then 1
+                when
+                    orders.ordered_at > as_of.as_of_at
+                    and orders.ordered_at <= as_of.future_cutoff_at
+                    then 1
             end
         ) as ordered_late,
         count(case when orders.ordered_at > as_of.future_cutoff_at then 1 end) as ordered_in_future,
@@ -97,8 +99,10 @@ events_per_customer as (
         count(case when events.occurred_at is null then 1 end) as missing_occurred_at,
         count(
             case
-                when events.occurred_at > as_of.as_of_at
-                    and events.occurred_at <= as_of.future_cutoff_at then 1
+                when
+                    events.occurred_at > as_of.as_of_at
+                    and events.occurred_at <= as_of.future_cutoff_at
+                    then 1
             end
         ) as occurred_late,
         count(case when events.occurred_at > as_of.future_cutoff_at then 1 end)
@@ -286,7 +290,8 @@ checks as (
     union all
     select
         'orders' as table_name,
-        'ordered_at in the future (after the build start + shop_future_tolerance_hours)' as problem,
+        'ordered_at in the future (after the build start + shop_future_tolerance_hours)'
+            as problem,
         'excluded' as handling,
         ordered_in_future as rows_affected
     from order_counts
@@ -408,7 +413,8 @@ checks as (
     union all
     select
         'events' as table_name,
-        'occurred_at in the future (after the build start + shop_future_tolerance_hours)' as problem,
+        'occurred_at in the future (after the build start + shop_future_tolerance_hours)'
+            as problem,
         'excluded' as handling,
         occurred_in_future as rows_affected
     from event_counts

@@ -19,9 +19,13 @@ def model(dbt, session):
     previous, seq = None, 0
     if dbt.is_incremental:
         previous, seq = latest_model(to_pandas(session.sql(f"select * from {dbt.this}")))
-    if previous is not None and not parse_bool(settings["refit"], "shop_refit"):
-        log.info("shopseg: shop_refit is false: scoring with stored model %s", previous.run_id)
-        return empty_params().assign(run_seq=[])
+    if not parse_bool(settings["refit"], "shop_refit"):
+        if previous is not None:
+            log.info("shopseg: shop_refit is false: scoring with stored model %s", previous.run_id)
+            return empty_params().assign(run_seq=[])
+        log.warning(
+            "shopseg: shop_refit is false but no model is stored yet: fitting the first one"
+        )
     features = dbt.ref("shopseg", "customer_features")
     columns = ["customer_id", *[c for c in config.features if c in features.columns]]
     if is_spark_frame(features):  # Spark: fit on a bounded sample collected to the driver

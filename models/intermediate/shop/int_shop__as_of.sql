@@ -29,8 +29,9 @@ events as (
 
 cutoff as (
     select
-        {{ dbt.dateadd('hour', tolerance_hours | int, shop_timestamp_literal(cutoff, 'run_started_at')) }}
-            as future_cutoff_at
+        {{ dbt.dateadd(
+            'hour', tolerance_hours | int, shop_timestamp_literal(cutoff, 'run_started_at')
+        ) }} as future_cutoff_at
 ),
 
 latest as (
