@@ -397,7 +397,7 @@ def test_broken_inputs_fail_with_a_line_naming_table_column_and_problem(
             re.escape(
                 "shopseg: input events.parquet: column occurred_at is not a timestamp in any "
                 f"of its {rows['events']} rows (type VARCHAR, e.g. '31/12/2025 10:00'; "
-                "expected YYYY-MM-DD HH:MM:SS)"
+                "expected YYYY-MM-DD HH:MM:SS, optionally with an offset)"
             ),
             re.escape(
                 "shopseg: input order_items.csv: column quantity is not a number in any of its "

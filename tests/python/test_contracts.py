@@ -34,7 +34,8 @@ def test_bi_marts_are_public_contracted_and_match_their_tables(demo_build: DbtRe
         assert all(declared.values()), f"{name}: a column has no data_type"
         built = demo_build.query(
             "select column_name from information_schema.columns "
-            f"where table_schema = 'main' and table_name = '{name}' order by ordinal_position"
+            "where table_schema = 'main_shopseg' "
+            f"and table_name = '{name}' order by ordinal_position"
         )["column_name"].tolist()
         assert list(declared) == built, name
 

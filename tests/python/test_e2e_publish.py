@@ -117,7 +117,7 @@ def test_killed_build_keeps_previous_tables(
     log = tmp_path / "logs" / "dbt.log"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        if log.exists() and "START python incremental model main.segment_kmeans_fit" in (
+        if log.exists() and "START python incremental model main_shopseg.segment_kmeans_fit" in (
             log.read_text(errors="replace")
         ):
             break

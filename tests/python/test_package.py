@@ -52,6 +52,13 @@ def it_dbt(args: list[str], work: Path, dbt_vars: dict | None = None) -> DbtResu
     )
 
 
+def on_a_copy(build: DbtResult, work: Path, args: list[str], dbt_vars: dict) -> DbtResult:
+    """Run dbt on a copy of a built warehouse (the raw tables are in it too)."""
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copy(build.db_path, work / "it.duckdb")
+    return it_dbt(args, work, dbt_vars)
+
+
 def query(result: DbtResult, sql: str) -> pd.DataFrame:
     con = duckdb.connect(str(result.db_path), read_only=True)
     try:
@@ -190,7 +197,6 @@ def test_a_row_of_the_users_model_changes_the_segments(
     default_build: DbtResult, raw, tmp_path: Path
 ) -> None:
     """The lineage is real: one order of the user's staging model, x100, moves its customer."""
-    shutil.copy(default_build.db_path, tmp_path / "it.duckdb")
     before = query(
         default_build,
         "select s.customer_id, s.segment_id, s.centroid_distance, f.monetary "
@@ -200,7 +206,7 @@ def test_a_row_of_the_users_model_changes_the_segments(
     orders = raw["orders"]
     order = orders[orders["customer_id"].astype(str) == before["customer_id"]]
     order = order[order["financial_status"].isin(COMPLETED_WORDS)].iloc[0]
-    again = it_dbt(QUICK, tmp_path, {"it_bumped_order_id": int(order["id"])})
+    again = on_a_copy(default_build, tmp_path, QUICK, {"it_bumped_order_id": int(order["id"])})
     assert again.ok, again.output[-5000:]
     after = query(
         again,
@@ -216,10 +222,10 @@ def test_a_row_of_the_users_model_changes_the_segments(
 
 
 def test_missing_user_columns_fail_with_one_line(default_build: DbtResult, tmp_path: Path) -> None:
-    shutil.copy(default_build.db_path, tmp_path / "it.duckdb")
-    result = it_dbt(
-        ["compile", "--select", "shopseg.staging.shop.stg_shop__orders"],
+    result = on_a_copy(
+        default_build,
         tmp_path,
+        ["compile", "--select", "shopseg.staging.shop.stg_shop__orders"],
         {"shop_orders_relation": "raw_shopify.orders"},
     )
     assert not result.ok
@@ -233,10 +239,10 @@ def test_missing_user_columns_fail_with_one_line(default_build: DbtResult, tmp_p
 
 
 def test_library_and_package_versions_must_match(default_build: DbtResult, tmp_path: Path) -> None:
-    shutil.copy(default_build.db_path, tmp_path / "it.duckdb")
-    result = it_dbt(
-        ["run", "--select", "shopseg.segmentation.segment_kmeans_fit"],
+    result = on_a_copy(
+        default_build,
         tmp_path,
+        ["run", "--select", "shopseg.segmentation.segment_kmeans_fit"],
         {"shopseg_package_version": "9.9.9"},
     )
     assert not result.ok

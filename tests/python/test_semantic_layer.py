@@ -197,4 +197,4 @@ def test_the_check_flags_a_wrong_number(by_segment: Table) -> None:
     want["No such segment"] = {"shopseg_customers": 1.0}
     problems = mismatches(by_segment, want)
     assert len(problems) == 3, problems
-    assert any(p.startswith(f"{first!r}.revenue") for p in problems)
+    assert any(p.startswith(f"{first!r}.shopseg_revenue") for p in problems)
