@@ -523,7 +523,7 @@
         ~ " is null then cast(" ~ quoted ~ " as " ~ dbt.type_string() ~ ") end) from "
         ~ reader) -%}
     {%- set values, parsed_values, example = counts.rows[0] -%}
-    {%- set what = {'number': 'a number', 'integer': 'a whole number',
+    {%- set what = {'number': 'a number', 'integer': 'a number',
         'timestamp': 'a timestamp'}[kind] -%}
     {%- set expected = '; expected YYYY-MM-DD HH:MM:SS, optionally with an offset' if kind == 'timestamp' else '' -%}
     {%- if values > 0 and parsed_values == 0 -%}
