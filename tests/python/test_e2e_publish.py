@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import DBT, PROJECT, DbtResult, dbt_env, run_dbt
+from conftest import DBT, PROJECT, DbtResult, connect_warehouse, dbt_env, run_dbt
 
 from shopseg import demo
 from shopseg.publish import publish
@@ -128,7 +128,7 @@ def test_killed_build_keeps_previous_tables(
     os.killpg(build.pid, signal.SIGKILL)
     build.wait()
 
-    con = duckdb.connect(str(tmp_path / "shopseg.duckdb"), read_only=True)
+    con = connect_warehouse(tmp_path / "shopseg.duckdb")
     try:
         pd.testing.assert_frame_equal(con.execute(segments_sql).df(), before)
     finally:
