@@ -1,0 +1,509 @@
+"""The report's eight panels: each reads published frames and returns a titled section."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from shopseg.preprocess import MISSING_SUFFIX
+from shopseg.report.plots import (
+    hbar_plot,
+    heatmap_plot,
+    line_plot,
+    scatter_plot,
+    stacked_hbar_plot,
+)
+from shopseg.report.projection import project_sample
+from shopseg.report.svg import (
+    HALF,
+    LIFECYCLE_COLOURS,
+    PALETTE,
+    UNKNOWN_COLOUR,
+    WIDE,
+    Rect,
+    axis_labels,
+    diverging,
+    esc,
+    fmt_lift,
+    fmt_number,
+    fmt_pct,
+    hlegend,
+    legend,
+    lift_position,
+    message_box,
+    px,
+    segment_label,
+    sequential,
+    svg_doc,
+    svg_text,
+    text_width,
+)
+
+# --- the charts ---------------------------------------------------------------------------
+
+
+def panel(chart_id: str, title: str, note: str, body: str, wide: bool = False) -> str:
+    """A titled report section holding one chart."""
+    klass = "panel wide" if wide else "panel"
+    return (
+        f'<section class="{klass}" id="chart-{chart_id}" data-chart="{chart_id}">'
+        f'<h2 class="chart-title">{esc(title)}</h2><p class="note">{note}</p>{body}</section>'
+    )
+
+
+def chart_k_selection(k_selection: pd.DataFrame, run: dict, config: dict) -> str:
+    """Silhouette and inertia by k with the chosen k marked."""
+    title = "Choosing the number of segments k"
+    height = 340
+    left = Rect(78, 46, WIDE / 2 - 120, 230)
+    right = Rect(WIDE / 2 + 88, 46, WIDE / 2 - 120, 230)
+    frame = k_selection.sort_values("k")
+    ks = [int(k) for k in frame["k"]]
+    chosen = frame.loc[frame["is_chosen"].fillna(False).astype(bool), "k"]
+    marked = float(chosen.iloc[0]) if len(chosen) else None
+    min_share = config.get("min_segment_share")
+    hollow = None
+    if min_share is not None and "min_segment_share" in frame:
+        hollow = [bool(s < float(min_share)) for s in frame["min_segment_share"].fillna(0.0)]
+    x_label = "number of segments k"
+    sil = line_plot(
+        ks,
+        [float(v) for v in frame["silhouette"]],
+        left,
+        title="Silhouette (higher is better)",
+        x_label=x_label,
+        y_label="silhouette (unitless, −1 to 1)",
+        colour=PALETTE[0],
+        marked_x=marked,
+        hollow=hollow,
+    )
+    inertia = line_plot(
+        ks,
+        [float(v) for v in frame["inertia"]],
+        right,
+        title="Inertia: within-segment sum of squares (elbow)",
+        x_label=x_label,
+        y_label="inertia (standardised units²)",
+        colour=PALETTE[1],
+        marked_x=marked,
+        hollow=hollow,
+    )
+    body = svg_doc("k-selection", WIDE, height, title, [sil, inertia])
+    sample = frame["sample_size"].dropna()
+    sample_text = f" on {fmt_number(float(sample.iloc[0]))} customers" if len(sample) else ""
+    note = (
+        f"Every k of the sweep{sample_text}; the dashed line marks the k this run uses "
+        f"(rule: {esc(run.get('k_rule') or 'n/a')})."
+    )
+    if hollow is not None:
+        note += (
+            f" Hollow points: the smallest segment holds less than {fmt_pct(float(min_share))}"
+            " of customers (shop_min_segment_share), so that k is not eligible."
+        )
+    if frame.empty:
+        note = f"No k sweep in this run (status: {esc(run.get('status'))})."
+    return panel("k-selection", title, note, body, wide=True)
+
+
+def chart_segment_sizes(profiles: pd.DataFrame, colours: dict[int, str]) -> str:
+    """Customers and share per segment."""
+    title = "Segment sizes"
+    labels = [segment_label(int(r.segment_id), r.segment_name) for r in profiles.itertuples()]
+    label_w = max([text_width(s, 11) for s in labels] + [60])
+    rect = Rect(label_w + 42, 16, HALF - label_w - 42 - 110, 34 * max(len(labels), 1))
+    values = [float(v) for v in profiles["customers"]]
+    texts = [
+        f"{fmt_number(v)} ({fmt_pct(float(s))})"
+        for v, s in zip(values, profiles["customer_share"], strict=True)
+    ]
+    plot = hbar_plot(
+        labels,
+        values,
+        rect,
+        x_label="customers (count; share of all customers in brackets)",
+        y_label="segment",
+        colours=[colours[int(s)] for s in profiles["segment_id"]],
+        value_texts=texts,
+    )
+    body = svg_doc("segment-sizes", HALF, rect.bottom + 52, title, [plot])
+    total = int(profiles["customers"].sum()) if len(profiles) else 0
+    note = f"{fmt_number(total)} customers in {len(profiles)} segments (segment_profiles)."
+    return panel("segment-sizes", title, note, body)
+
+
+def chart_lifecycle(
+    lifecycle: pd.DataFrame, profiles: pd.DataFrame, colours: dict[int, str]
+) -> str:
+    """Share of each lifecycle stage within each segment."""
+    title = "Lifecycle stage by segment"
+    ids = [int(s) for s in profiles["segment_id"]]
+    names = dict(zip(profiles["segment_id"].astype(int), profiles["segment_name"], strict=True))
+    present = [str(s) for s in lifecycle["lifecycle_stage"].fillna("unknown").unique()]
+    stages = [s for s in LIFECYCLE_COLOURS if s in present] + sorted(
+        s for s in present if s not in LIFECYCLE_COLOURS
+    )
+    table = (
+        lifecycle.assign(lifecycle_stage=lifecycle["lifecycle_stage"].fillna("unknown"))
+        .pivot_table(
+            index="segment_id", columns="lifecycle_stage", values="customers", aggfunc="sum"
+        )
+        .reindex(index=ids, columns=stages)
+        .fillna(0.0)
+    )
+    counts = table.to_numpy(dtype=float)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    labels = [segment_label(i, names.get(i)) for i in ids]
+    label_w = max([text_width(s, 11) for s in labels] + [60])
+    stage_colours = [
+        LIFECYCLE_COLOURS.get(s, PALETTE[(i + 5) % len(PALETTE)]) for i, s in enumerate(stages)
+    ]
+    key, key_height = hlegend(list(zip(stages, stage_colours, strict=True)), 60, HALF - 10, 4)
+    top = key_height + 18
+    rect = Rect(label_w + 42, top, HALF - label_w - 42 - 14, 34 * max(len(labels), 1))
+    plot = key + stacked_hbar_plot(
+        labels,
+        shares,
+        stages,
+        stage_colours,
+        rect,
+        x_label="share of the segment's customers (%)",
+        y_label="segment",
+        counts=counts,
+    )
+    body = svg_doc("lifecycle", HALF, rect.bottom + 52, title, [plot])
+    note = (
+        "customer_features.lifecycle_stage of each segment's customers; each bar adds up to 100%."
+    )
+    return panel("lifecycle", title, note, body)
+
+
+def chart_profile_heatmap(
+    feature_profiles: pd.DataFrame,
+    profiles: pd.DataFrame,
+    model_features: Sequence[str],
+    feature_order: Sequence[str],
+) -> str:
+    """Lift (segment mean / all customers' mean) per segment and feature."""
+    title = "Segment profiles: feature lift"
+    ids = [int(s) for s in profiles["segment_id"]]
+    names = dict(zip(profiles["segment_id"].astype(int), profiles["segment_name"], strict=True))
+    present = set(feature_profiles["feature"])
+    order = {f: i for i, f in enumerate(feature_order)}
+    features = [f for f in model_features if f in present] + sorted(
+        (f for f in present if f not in model_features), key=lambda f: (order.get(f, 1e9), f)
+    )
+    by_key = {
+        (int(r.segment_id), str(r.feature)): r for r in feature_profiles.itertuples(index=False)
+    }
+    colours, texts, tips = [], [], []
+    for sid in ids:
+        row_c, row_t, row_tip = [], [], []
+        for feature in features:
+            r = by_key.get((sid, feature))
+            lift = float(r.lift) if r is not None and pd.notna(r.lift) else float("nan")
+            t = lift_position(lift)
+            row_c.append("#e4e7eb" if math.isnan(t) else diverging(t))
+            row_t.append(fmt_lift(lift))
+            mean = float(r.mean_value) if r is not None and pd.notna(r.mean_value) else math.nan
+            overall = (
+                float(r.overall_mean) if r is not None and pd.notna(r.overall_mean) else math.nan
+            )
+            row_tip.append(
+                f"{segment_label(sid, names.get(sid))}, {feature}: lift {fmt_lift(lift)} "
+                f"(segment mean {fmt_number(mean, 2)}, all customers {fmt_number(overall, 2)})"
+            )
+        colours.append(row_c)
+        texts.append(row_t)
+        tips.append(row_tip)
+    labels = [segment_label(i, names.get(i)) for i in ids]
+    label_w = max([text_width(s, 11) for s in labels] + [60])
+    col_w = max(text_width(f, 11) for f in features) if features else 60
+    rect = Rect(label_w + 42, 14, WIDE - label_w - 42 - 16, 30 * max(len(ids), 1))
+    used = set(model_features)
+    plot = heatmap_plot(
+        labels,
+        [f"{f} *" if f in used else f for f in features],
+        colours,
+        texts,
+        rect,
+        x_label="feature (* = used by the segmentation model)",
+        y_label="segment",
+        tooltips=tips,
+        bold_columns=[f in used for f in features],
+        x_label_offset=col_w * 0.82 + 34,
+    )
+    if not features:
+        plot += message_box(rect, ["no feature profiles in this run"])
+    n_used = sum(f in used for f in features)
+    if 0 < n_used < len(features):
+        x = rect.left + rect.width / len(features) * n_used
+        plot += (
+            f'<line x1="{px(x)}" x2="{px(x)}" y1="{px(rect.top - 4)}" y2="{px(rect.bottom + 4)}" '
+            'stroke="#1f2933" stroke-width="2"/>'
+        )
+    scale_y = rect.bottom + col_w * 0.82 + 64
+    scale = [
+        svg_text(rect.left, scale_y + 11, "lift (segment mean ÷ all customers' mean):", "tick")
+    ]
+    x = rect.left + 270
+    for value in (0.25, 0.5, 0.71, 1.0, 1.41, 2.0, 4.0):
+        parts_colour = diverging(lift_position(value))
+        scale.append(
+            f'<rect x="{px(x)}" y="{px(scale_y)}" width="46" height="14" fill="{parts_colour}" '
+            'stroke="#cbd2d9" stroke-width="0.5"/>'
+        )
+        scale.append(svg_text(x + 23, scale_y + 28, f"{fmt_lift(value)}×", "tick", "middle"))
+        x += 48
+    scale.append(
+        svg_text(x + 12, scale_y + 11, "grey: no customer of the segment has a value", "tick")
+    )
+    body = svg_doc("profile-heatmap", WIDE, scale_y + 40, title, [plot, *scale])
+    note = (
+        "Each cell: the segment's mean of a feature divided by the mean over all customers "
+        "(segment_feature_profiles); red above 1×, blue below, capped at 4× and ¼×. "
+        "Model features come first."
+    )
+    return panel("profile-heatmap", title, note, body, wide=True)
+
+
+def _top_loadings(loadings: pd.Series, n: int = 3) -> str:
+    """The strongest loadings of a component as '+a, −b'."""
+    top = loadings.reindex(loadings.abs().sort_values(ascending=False, kind="stable").index)[:n]
+    names = [f.replace(MISSING_SUFFIX, " missing") for f in top.index]
+    return ", ".join(
+        f"{'+' if v >= 0 else '−'}{esc(f)} ({abs(v):.2f})"
+        for f, v in zip(names, top.values, strict=True)
+    )
+
+
+def chart_projection(
+    sample: pd.DataFrame,
+    profiles: pd.DataFrame,
+    model_features: Sequence[str],
+    colours: dict[int, str],
+    config: dict,
+) -> str:
+    """Customers of a sample on the first two principal components, coloured by segment."""
+    title = "Customers on two principal components"
+    names = dict(zip(profiles["segment_id"].astype(int), profiles["segment_name"], strict=True))
+    projection = project_sample(sample, model_features, config)
+    plot_rect = Rect(70, 16, 880, 560)
+    x_label, y_label = "PC1 (standardised units)", "PC2 (standardised units)"
+    if projection is None:
+        plot = message_box(plot_rect, ["no model features to project"])
+        plot += axis_labels(plot_rect, x_label, y_label, 38, 44)
+        body = svg_doc("projection", WIDE, plot_rect.bottom + 56, title, [plot])
+        return panel("projection", title, "Nothing to project.", body, wide=True)
+    pc1, pc2 = projection.explained
+    x_label = f"PC1, {pc1:.0%} of variance (standardised units)"
+    y_label = f"PC2, {pc2:.0%} of variance (standardised units)"
+    ids = projection.segment_ids
+    centres = []
+    for sid in sorted(set(int(s) for s in ids)):
+        mean = projection.coords[ids == sid].mean(axis=0)
+        centres.append(
+            (
+                float(mean[0]),
+                float(mean[1]),
+                segment_label(sid, names.get(sid)),
+                colours.get(sid, UNKNOWN_COLOUR),
+            )
+        )
+    plot = scatter_plot(
+        projection.coords,
+        [colours.get(int(s), UNKNOWN_COLOUR) for s in ids],
+        plot_rect,
+        x_label=x_label,
+        y_label=y_label,
+        centres=centres,
+    )
+    counts = pd.Series(ids).value_counts()
+    items = [
+        (
+            f"{segment_label(sid, names.get(sid))} ({int(counts.get(sid, 0))})",
+            colours.get(sid, UNKNOWN_COLOUR),
+        )
+        for sid in sorted(colours)
+    ]
+    key_x = plot_rect.right + 30
+    parts = [
+        plot,
+        svg_text(key_x, plot_rect.top + 14, "segment (customers in sample)", "axis-label"),
+        legend(items, key_x, plot_rect.top + 44, 24),
+    ]
+    y = plot_rect.top + 60 + 24 * len(items)
+    parts.append(
+        f'<circle cx="{px(key_x + 7)}" cy="{px(y - 4)}" r="8" fill="#9aa5b1" stroke="#1f2933" '
+        'stroke-width="2"/>'
+    )
+    parts.append(svg_text(key_x + 22, y + 1, "segment centre (sample mean), by id", "tick"))
+    body = svg_doc("projection", WIDE, plot_rect.bottom + 56, title, parts)
+    note = (
+        f"A fixed sample of {fmt_number(len(sample))} customers (ordered by a hash of "
+        f"customer_id), {len(projection.loadings)} model columns preprocessed like the segmenter "
+        "(log, winsorise, impute, missing flags, standardise), then PCA. "
+        f"PC1: {_top_loadings(projection.loadings['pc1'])}. "
+        f"PC2: {_top_loadings(projection.loadings['pc2'])}."
+    )
+    return panel("projection", title, note, body, wide=True)
+
+
+def chart_feature_importance(importance: pd.DataFrame) -> str:
+    """Permutation importance of each feature for the segment classifier."""
+    title = "Feature importance (segment classifier)"
+    frame = importance.sort_values(
+        ["permutation_importance_mean", "feature"], ascending=[False, True], kind="stable"
+    )
+    labels = [str(f) for f in frame["feature"]]
+    label_w = max([text_width(s, 11) for s in labels] + [60])
+    rect = Rect(label_w + 42, 14, HALF - label_w - 42 - 80, 26 * len(labels) or 160)
+    means = [float(v) for v in frame["permutation_importance_mean"].fillna(0.0)]
+    sds = [float(v) for v in frame["permutation_importance_std"].fillna(0.0)]
+    if frame.empty:
+        plot = message_box(rect, ["no classifier in this run"])
+        plot += axis_labels(rect, "drop in holdout accuracy", "feature", 38, rect.left - 16)
+    else:
+        plot = hbar_plot(
+            labels,
+            means,
+            rect,
+            x_label="drop in holdout accuracy when shuffled (percentage points)",
+            y_label="feature",
+            colours=[PALETTE[0] if m >= 0 else UNKNOWN_COLOUR for m in means],
+            value_texts=[f"{100 * m:.1f}" for m in means],
+            errors=sds,
+            tick_scale=100.0,
+        )
+    body = svg_doc("feature-importance", HALF, rect.bottom + 50, title, [plot])
+    note = (
+        "Permutation importance on the holdout (segment_feature_importance, current run): "
+        "how much the random forest's accuracy drops when one feature is shuffled; "
+        "whiskers ±1 sd."
+    )
+    return panel("feature-importance", title, note, body)
+
+
+def chart_segment_rules(rules: pd.DataFrame, colours: dict[int, str]) -> str:
+    """The readable rules per segment as a table."""
+    title = "Segment rules"
+    head = (
+        '<table class="rules" data-chart-table="segment-rules"><thead>'
+        '<tr><th rowspan="2">segment</th><th rowspan="2">rule (original units)</th>'
+        '<th rowspan="2">kind</th><th colspan="2" class="group">training</th>'
+        '<th colspan="2" class="group">holdout</th></tr>'
+        '<tr><th class="num">customers</th><th class="num">precision</th>'
+        '<th class="num">customers</th><th class="num">precision</th></tr>'
+        "</thead><tbody>"
+    )
+    rows = []
+    for r in rules.itertuples(index=False):
+        sid = int(r.segment_id)
+        chip = f'<span class="chip" style="background:{colours.get(sid, UNKNOWN_COLOUR)}"></span>'
+        rows.append(
+            f'<tr><td class="segment">{chip}{esc(segment_label(sid, r.segment_name))}</td>'
+            f"<td><code>{esc(r.rule_text)}</code></td><td>{esc(r.rule_kind)}</td>"
+            f'<td class="num">{fmt_number(float(r.rule_support))}</td>'
+            f'<td class="num">{fmt_pct(float(r.rule_precision))}</td>'
+            f'<td class="num">{fmt_number(float(r.holdout_support))}</td>'
+            f'<td class="num">{fmt_pct(float(r.holdout_precision))}</td></tr>'
+        )
+    if not rows:
+        rows.append('<tr><td colspan="7" class="empty">no rules in this run</td></tr>')
+    body = head + "".join(rows) + "</tbody></table>"
+    note = (
+        "A shallow decision tree's description of each segment (segment_rules, current run): "
+        "customers the rule selects and the share of them in the segment, on the training "
+        "customers and on the holdout."
+    )
+    return panel("segment-rules", title, note, body, wide=True)
+
+
+def chart_migration(
+    migration: pd.DataFrame, profiles: pd.DataFrame, colours: dict[int, str], run: dict
+) -> str:
+    """Customers per (previous segment, current segment) against the previous run."""
+    title = "Migration since the previous run"
+    names = dict(zip(profiles["segment_id"].astype(int), profiles["segment_name"], strict=True))
+    x_label = "segment in this run (id)"
+    y_label = "segment in the previous run"
+    if migration.empty:
+        rect = Rect(60, 14, HALF - 80, 300)
+        plot = message_box(
+            rect,
+            [
+                "No previous run: nothing to compare yet",
+                "This is the first build of the model store; the matrix",
+                "appears after the next build (refit or score only).",
+            ],
+        )
+        plot += axis_labels(rect, x_label, y_label, 24, rect.left - 16)
+        body = svg_doc("migration", HALF, rect.bottom + 40, title, [plot])
+        note = '<span class="empty">No previous run.</span> segment_migration is empty.'
+        return panel("migration", title, note, body)
+    previous_ids = sorted({int(s) for s in migration["from_segment_id"]})
+    current_ids = sorted({int(s) for s in migration["to_segment_id"]} | set(names))
+    table = (
+        migration.pivot_table(
+            index="from_segment_id", columns="to_segment_id", values="customers", aggfunc="sum"
+        )
+        .reindex(index=previous_ids, columns=current_ids)
+        .fillna(0.0)
+    )
+    counts = table.to_numpy(dtype=float)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    row_labels = [
+        segment_label(s, names.get(s)) if s in names else f"{s} · (not in this run)"
+        for s in previous_ids
+    ]
+    label_w = max([text_width(s, 11) for s in row_labels] + [60])
+    size = min(44.0, (HALF - label_w - 42 - 70) / max(len(current_ids), 1))
+    rect = Rect(label_w + 42, 14, size * len(current_ids), size * len(previous_ids))
+    cell_colours = [[sequential(float(v)) for v in row] for row in shares]
+    texts = [[fmt_number(v) if v else "" for v in row] for row in counts]
+    tips = [
+        [
+            f"{fmt_number(counts[i, j])} customers from {row_labels[i]} to segment "
+            f"{current_ids[j]} ({fmt_pct(shares[i, j])} of the row)"
+            for j in range(len(current_ids))
+        ]
+        for i in range(len(previous_ids))
+    ]
+    diagonal = [(i, current_ids.index(s)) for i, s in enumerate(previous_ids) if s in current_ids]
+    plot = heatmap_plot(
+        row_labels,
+        [str(s) for s in current_ids],
+        cell_colours,
+        texts,
+        rect,
+        x_label=x_label,
+        y_label=y_label,
+        tooltips=tips,
+        rotate_columns=False,
+        outline=diagonal,
+        x_label_offset=40,
+    )
+    parts = [plot, svg_text(rect.right + 10, rect.top - 2, "stayed", "tick")]
+    for i, s in enumerate(previous_ids):
+        stayed = shares[i, current_ids.index(s)] if s in current_ids else 0.0
+        y = rect.top + size * (i + 0.5) + 4
+        parts.append(svg_text(rect.right + 10, y, fmt_pct(float(stayed), 0), "value"))
+    body = svg_doc("migration", HALF, rect.bottom + 52, title, parts)
+    both = int(counts.sum())
+    stayed_total = int(sum(counts[i, j] for i, j in diagonal))
+    previous_run = str(migration["previous_run_id"].iloc[0])
+    ari = run.get("stability_ari")
+    ari_text = f", adjusted Rand index {ari:.3f}" if ari is not None and math.isfinite(ari) else ""
+    note = (
+        f"Customers in both this run and the previous build (model {esc(previous_run)}): "
+        f"{fmt_number(both)}, of whom {fmt_pct(stayed_total / both if both else 0.0)} kept "
+        f"their segment{ari_text}. Cell: customers; colour: share of the row; "
+        "outlined: same segment id (ids are stable across runs)."
+    )
+    if previous_run == str(run.get("run_id")):
+        note += " The previous build used the same model (same data and settings)."
+    return panel("migration", title, note, body)
