@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -323,13 +325,24 @@ def test_cli_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (out / "events.csv").is_file() and (out / "truth" / "personas.csv").is_file()
 
 
+def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
+    """`python -m shopseg.demo` is the package's own command line."""
+    out = tmp_path / "out"
+    argv = ["--customers", "50", "--events-per-customer", "2", "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "shopseg.demo", *argv], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "customers=50" in proc.stdout and (out / demo.MARKER).is_file()
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_cli_streaming_matches_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
     """The streaming CLI writes the same bytes as generate() + write(), across blocks."""
-    monkeypatch.setattr(demo, "_CHUNK", 300)
-    monkeypatch.setattr(demo, "_ROW_GROUP", 1000)
+    monkeypatch.setattr(demo.events, "_CHUNK", 300)
+    monkeypatch.setattr(demo.files, "_ROW_GROUP", 1000)
     tables = demo.generate(customers=1000, seed=5, events_per_customer=6)
     demo.write(tables, tmp_path / "a", fmt=fmt)
     demo.main(
@@ -351,7 +364,7 @@ def test_write_rejects_bad_input(data: dict[str, pd.DataFrame], tmp_path: Path) 
         demo.write({"nope": data["products"]}, tmp_path)
 
 
-# --- the CLI writes only into folders it created (issue #14) ----------------------------
+# --- the CLI writes only into folders it created ------------------------------------------
 
 SMALL = ["--customers", "200", "--events-per-customer", "2"]
 

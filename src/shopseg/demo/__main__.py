@@ -1,0 +1,5 @@
+"""``python -m shopseg.demo``."""
+
+from shopseg.demo.cli import main
+
+raise SystemExit(main())
