@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from fixture_warehouse import build as build_fixture_warehouse
 
 PROJECT = Path(__file__).resolve().parents[2]
 # The schemas of a DuckDB build (marts in <target schema>_shopseg, var shop_marts_schema),
@@ -125,6 +126,14 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> DbtR
     result = run_dbt(["build"], tmp_path_factory.mktemp("demo_build"), demo_dir)
     assert result.ok, result.output[-5000:]
     return result
+
+
+@pytest.fixture(scope="session")
+def fixture_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small published file (400 customers, k = 4, a previous run) written without dbt."""
+    return build_fixture_warehouse(
+        tmp_path_factory.mktemp("fixture_warehouse") / "published.duckdb"
+    )
 
 
 PROJECT_FILES = [

@@ -1,21 +1,32 @@
-"""The segment report: a static HTML file with every chart, rendered by a real Chromium."""
+"""The segment report: a static HTML file with every chart, rendered by a real Chromium.
+
+Most tests read the small fixture warehouse (tests/python/fixture_warehouse.py, no dbt); the
+e2e ones read a real demo build and drive Chromium.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
+import shutil
 import struct
 import zlib
 from pathlib import Path
 
 import duckdb
+import jinja2
 import pandas as pd
 import pytest
-from conftest import DbtResult
+import yaml
+from conftest import PROJECT, DbtResult
+from fixture_warehouse import TABLES
+from fixture_warehouse import build as build_fixture_warehouse
 
-from shopseg import browser
+from shopseg import browser, cli, export
 from shopseg.cli import main
 from shopseg.report import CHART_IDS, PALETTE, read_report_data, render_report
+from shopseg.report import page as report_page
 
 SVG_CHARTS = [c for c in CHART_IDS if c != "segment-rules"]
 # What the page reports about each chart panel, evaluated in the browser after load.
@@ -33,6 +44,15 @@ CHARTS_JS = """[...document.querySelectorAll('section[data-chart]')].map(p => {
 
 def _published(build: DbtResult) -> Path:
     return build.db_path.parent / "shopseg_published.duckdb"
+
+
+def _query(db: Path, sql: str) -> pd.DataFrame:
+    """Run SQL on a published file, read-only."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
 
 
 def _chromium() -> str:
@@ -117,16 +137,13 @@ def screenshot_problems(path: Path, rows: int = 1200) -> list[str]:
     return problems
 
 
-@pytest.fixture(scope="module")
-def report_html(demo_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("report") / "report.html"
-    assert main(["report", "--db", str(_published(demo_build)), "--out", str(out)]) == 0
+def _write_report(db: Path, out: Path) -> Path:
+    assert main(["report", "--db", str(db), "--out", str(out)]) == 0
     return out
 
 
-@pytest.mark.e2e
-def test_report_has_every_chart_titled_with_labelled_axes(report_html: Path) -> None:
-    page = report_html.read_text(encoding="utf-8")
+def check_charts(page: str) -> None:
+    """Every chart in page order, titled, with labelled axes (SVG) or a rules table."""
     ids = re.findall(r'<section [^>]*data-chart="([^"]+)"', page)
     assert ids == list(CHART_IDS)
     for chart_id in CHART_IDS:
@@ -147,41 +164,84 @@ def test_report_has_every_chart_titled_with_labelled_axes(report_html: Path) -> 
     assert "standardised units" in _axis_label(_panel(page, "projection"), "x")
 
 
-@pytest.mark.e2e
-def test_report_shows_the_published_numbers(demo_build: DbtResult, report_html: Path) -> None:
-    page = report_html.read_text(encoding="utf-8")
-    run = demo_build.query("select run_id, k from segmentation_runs where is_current").iloc[0]
-    assert f"chosen k = {run['k']}" in _panel(page, "k-selection")
+def check_published_numbers(page: str, db: Path) -> None:
+    """The page shows the current run's numbers of the published file `db`, and only those."""
+    run = _query(db, "select run_id, k from segmentation_runs where is_current").iloc[0]
+    assert f"Model run <code>{run['run_id']}</code>" in page
+    k_selection = _panel(page, "k-selection")
+    assert f"chosen k = {run['k']}" in k_selection
+    sweep = _query(db, f"select k from segment_k_selection where run_id = '{run['run_id']}'")
+    assert k_selection.count("<circle") == 2 * len(sweep)  # silhouette and inertia points
     sizes = _panel(page, "segment-sizes")
-    for row in demo_build.query("select * from segment_profiles").itertuples():
+    for row in _query(db, "select * from segment_profiles").itertuples():
         assert f"{row.segment_id} · {row.segment_name}" in sizes
         assert f"{row.customers:,} ({100 * row.customer_share:.1f}%)" in sizes
-    rules = demo_build.query("select count(*) as n from segment_rules where is_current")
-    assert _panel(page, "segment-rules").count("<tr><td") == rules["n"].iloc[0]
+    rules = _query(db, "select count(*) as n from segment_rules where is_current")["n"].iloc[0]
+    assert _panel(page, "segment-rules").count("<tr><td") == rules
+    features = _query(db, "select feature from segment_feature_importance where is_current")
+    bars = re.findall(r'rx="2"><title>([^:<]+):', _panel(page, "feature-importance"))
+    assert sorted(bars) == sorted(features["feature"])
     # 3,000 sampled customers (fewer when the shop is smaller) plus one centre per segment
-    customers = demo_build.query("select count(*) as n from customer_segments")["n"].iloc[0]
+    customers = _query(db, "select count(*) as n from customer_segments")["n"].iloc[0]
     assert _panel(page, "projection").count('r="2.6"') == min(3000, customers)
     assert _panel(page, "projection").count('r="11"') == run["k"]
-    # the first build has no previous run: the panel says so, it is not left out
+    moves = _query(
+        db,
+        "select from_segment_id, to_segment_id, customers from segment_migration "
+        f"where run_id = '{run['run_id']}'",
+    )
+    migration = _panel(page, "migration")
+    if moves.empty:  # a first build: the panel says so, it is not left out
+        assert "No previous run" in migration
+        return
+    assert "No previous run" not in migration
+    cells = re.findall(r'class="cell"[^>]*>([^<]+)</text>', migration)
+    assert sorted(cells) == sorted(f"{n:,}" for n in moves["customers"])
+    both = int(moves["customers"].sum())
+    stayed = int(moves.loc[moves["from_segment_id"] == moves["to_segment_id"], "customers"].sum())
+    assert f"{both:,}, of whom {100 * stayed / both:.1f}% kept their segment" in migration
+
+
+@pytest.fixture(scope="module")
+def report_html(fixture_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write_report(fixture_warehouse, tmp_path_factory.mktemp("report") / "report.html")
+
+
+@pytest.fixture(scope="module")
+def demo_report_html(demo_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write_report(_published(demo_build), tmp_path_factory.mktemp("demo") / "report.html")
+
+
+def test_report_has_every_chart_titled_with_labelled_axes(report_html: Path) -> None:
+    check_charts(report_html.read_text(encoding="utf-8"))
+
+
+def test_report_shows_the_published_numbers(fixture_warehouse: Path, report_html: Path) -> None:
+    check_published_numbers(report_html.read_text(encoding="utf-8"), fixture_warehouse)
+
+
+def test_a_first_build_says_there_is_no_previous_run(tmp_path: Path) -> None:
+    db = build_fixture_warehouse(tmp_path / "first.duckdb", previous=False)
+    page = _write_report(db, tmp_path / "report.html").read_text(encoding="utf-8")
+    check_charts(page)
+    check_published_numbers(page, db)
     assert "No previous run" in _panel(page, "migration")
+    assert "adjusted Rand index" not in page
 
 
-@pytest.mark.e2e
 def test_report_is_self_contained_and_deterministic(
-    demo_build: DbtResult, report_html: Path, tmp_path: Path
+    fixture_warehouse: Path, report_html: Path, tmp_path: Path
 ) -> None:
     page = report_html.read_text(encoding="utf-8")
     assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}/", page, re.I), "external reference"
     assert not re.search(r"\s(src|href)\s*=", page, re.I), "the report loads nothing"
     assert "<script" not in page.lower() and "<link" not in page.lower()
-    again = tmp_path / "again.html"
-    assert main(["report", "--db", str(_published(demo_build)), "--out", str(again)]) == 0
+    again = _write_report(fixture_warehouse, tmp_path / "again.html")
     assert again.read_bytes() == report_html.read_bytes()
 
 
-@pytest.mark.e2e
-def test_migration_matrix_against_a_previous_run(demo_build: DbtResult) -> None:
-    data = read_report_data(_published(demo_build))
+def test_migration_matrix_against_a_previous_run(fixture_warehouse: Path) -> None:
+    data = read_report_data(fixture_warehouse)
     ids = [int(s) for s in data.profiles["segment_id"]]
     retired = max(ids) + 1  # a previous segment that no longer exists
     moves = [(ids[0], ids[0], 500), (ids[0], ids[1], 25), (ids[1], ids[1], 300)]
@@ -201,6 +261,16 @@ def test_migration_matrix_against_a_previous_run(demo_build: DbtResult) -> None:
     assert _axis_label(panel, "x") and _axis_label(panel, "y")
 
 
+def test_report_reads_the_file_read_only(fixture_warehouse: Path, tmp_path: Path) -> None:
+    # another reader holding the published file open does not stop the report
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    try:
+        _write_report(fixture_warehouse, tmp_path / "r.html")
+    finally:
+        con.close()
+    assert main(["report", "--db", str(tmp_path / "missing.duckdb"), "--out", "x.html"]) == 2
+
+
 def test_missing_browser_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("SHOPSEG_CHROMIUM", raising=False)
@@ -208,9 +278,105 @@ def test_missing_browser_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> 
         browser.find_browser()
 
 
+# --- the fixture warehouse is the published schema ---------------------------------------
+
+
+def declared_marts() -> dict[str, list[tuple[str, str | None]]]:
+    """(column, DuckDB type) of every model in the marts' and segmentation YAML, as declared."""
+    con = duckdb.connect()
+    declared = {}
+    files = sorted(PROJECT.glob("models/marts/*.yml"))
+    files += sorted(PROJECT.glob("python_models/segmentation/*.yml"))
+    for path in files:
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
+            columns = []
+            for column in model.get("columns", []):
+                data_type = column.get("data_type")
+                if data_type is not None:  # dbt renders it for the target, then DuckDB names it
+                    sql_type = jinja2.Template(data_type).render(target={"type": "duckdb"})
+                    data_type = con.execute(f"select typeof(cast(null as {sql_type}))").fetchone()[
+                        0
+                    ]
+                columns.append((column["name"], data_type))
+            declared[model["name"]] = columns
+    con.close()
+    return declared
+
+
+def schema_drift(db: Path, declared: dict[str, list[tuple[str, str | None]]]) -> list[str]:
+    """How the tables of `db` differ from the declared marts (empty when they match)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        built = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "order by table_name, ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in built:
+        tables.setdefault(table, []).append((column, data_type))
+    problems = []
+    for table, columns in tables.items():
+        if table not in declared:
+            problems.append(f"{table}: no mart of that name")
+            continue
+        want = declared[table]
+        names = [c for c, _ in columns]
+        if names != [c for c, _ in want]:
+            problems.append(f"{table}: columns {names} != declared {[c for c, _ in want]}")
+            continue
+        for (column, got), (_, expected) in zip(columns, want, strict=True):
+            if expected is not None and got != expected:
+                problems.append(f"{table}.{column}: {got}, declared {expected}")
+    return problems
+
+
+def test_fixture_warehouse_has_the_marts_columns_and_types(fixture_warehouse: Path) -> None:
+    declared = declared_marts()
+    assert schema_drift(fixture_warehouse, declared) == []
+    # every mart the report, the export and the summary read is in the fixture
+    sources = [report_page.read_report_data, export.export_segment, cli.summary]
+    read = {
+        name
+        for function in sources
+        for name in re.findall(r"\b(?:from|join)\s+([a-z_]+)\b", inspect.getsource(function))
+        if name in declared
+    }
+    assert {"customer_segments", "segment_profiles", "segmentation_runs"} <= read
+    assert read <= set(TABLES), sorted(read - set(TABLES))
+
+
+def test_schema_drift_is_caught(fixture_warehouse: Path, tmp_path: Path) -> None:
+    drifted = tmp_path / "drifted.duckdb"
+    shutil.copy(fixture_warehouse, drifted)
+    con = duckdb.connect(str(drifted))
+    con.execute("alter table segment_profiles rename column customers to customer_count")
+    con.execute("alter table segment_rules alter column rule_support type bigint")
+    con.execute("create table segment_extras (x integer)")
+    con.close()
+    problems = schema_drift(drifted, declared_marts())
+    assert len(problems) == 3, problems
+    assert any(p.startswith("segment_profiles: columns") for p in problems)
+    assert "segment_rules.rule_support: BIGINT, declared INTEGER" in problems
+    assert "segment_extras: no mart of that name" in problems
+
+
+# --- a real demo build and a real Chromium -----------------------------------------------
+
+
+@pytest.mark.e2e
+def test_report_of_a_real_demo_build(demo_build: DbtResult, demo_report_html: Path) -> None:
+    page = demo_report_html.read_text(encoding="utf-8")
+    check_charts(page)
+    check_published_numbers(page, _published(demo_build))
+    # the demo build is a first build: no previous run to compare with
+    assert "No previous run" in _panel(page, "migration")
+
+
 @pytest.mark.e2e
 def test_chromium_renders_every_chart_without_console_errors(
-    demo_build: DbtResult, report_html: Path, tmp_path: Path
+    demo_build: DbtResult, demo_report_html: Path, tmp_path: Path
 ) -> None:
     _chromium()
     png = tmp_path / "report.png"
@@ -220,7 +386,7 @@ def test_chromium_renders_every_chart_without_console_errors(
     )
     assert code == 0  # 1 would mean console errors, 2 a browser failure
     assert screenshot_problems(png) == []
-    page = browser.render_page(report_html, evaluate=CHARTS_JS)
+    page = browser.render_page(demo_report_html, evaluate=CHARTS_JS)
     assert page.console_errors == []
     assert all(url.startswith("file://") for url in page.requests), page.requests
     charts = {c["id"]: c for c in page.value}
@@ -254,17 +420,3 @@ def test_console_error_and_blank_page_checks_can_fail(report_html: Path, tmp_pat
     assert browser.render_page(blank, screenshot=shot).console_errors == []
     problems = screenshot_problems(shot)
     assert any("blank" in p for p in problems) and any("segment colours" in p for p in problems)
-
-
-@pytest.mark.e2e
-def test_report_reads_the_file_read_only(demo_build: DbtResult, tmp_path: Path) -> None:
-    # another reader holding the published file open does not stop the report
-    con = duckdb.connect(str(_published(demo_build)), read_only=True)
-    try:
-        assert (
-            main(["report", "--db", str(_published(demo_build)), "--out", str(tmp_path / "r.html")])
-            == 0
-        )
-    finally:
-        con.close()
-    assert main(["report", "--db", str(tmp_path / "missing.duckdb"), "--out", "x.html"]) == 2
