@@ -1,4 +1,8 @@
-"""`shopseg export` picks the segment asked for, and missing files fail in one line (#14)."""
+"""`shopseg export` picks the segment asked for, and missing files fail in one line.
+
+The selector tests use a tiny hand-made customer_segments table (a segment named like another's
+id); the rest read the fixture warehouse (no dbt) and, once, a real demo build.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import DbtResult
 
 from shopseg.cli import main
 from shopseg.export import find_segment
@@ -123,3 +128,55 @@ def test_missing_db_file_is_one_line(tmp_path: Path, command: list[str]) -> None
     assert done.returncode == 2
     assert done.stderr == f"shopseg: {missing}: no such file\n"
     assert not missing.exists() and sorted(tmp_path.iterdir()) == []
+
+
+def _segments(db: Path) -> pd.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "select customer_id, segment_id, segment_name, run_id from customer_segments"
+        ).df()
+    finally:
+        con.close()
+
+
+def test_export_writes_every_customer_of_the_segment(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    segments = _segments(fixture_warehouse)
+    assert segments["segment_id"].nunique() >= 3
+    for segment_id, expected in segments.groupby("segment_id"):
+        out = tmp_path / f"segment_{segment_id}.csv"
+        db = ["export", "--db", str(fixture_warehouse), "--out", str(out)]
+        assert main([*db, "--segment-id", str(segment_id)]) == 0
+        frame = pd.read_csv(out, dtype={"customer_id": str, "segment_name": str, "run_id": str})
+        assert list(frame.columns) == ["customer_id", "segment_id", "segment_name", "run_id"]
+        assert frame["customer_id"].tolist() == sorted(expected["customer_id"])
+        assert set(frame["segment_id"]) == {segment_id}
+        assert set(frame["run_id"]) == set(expected["run_id"])
+
+
+def test_export_to_parquet_by_name(fixture_warehouse: Path, tmp_path: Path) -> None:
+    segments = _segments(fixture_warehouse)
+    name = segments["segment_name"].iloc[0]
+    out = tmp_path / "x.parquet"
+    db = ["export", "--db", str(fixture_warehouse), "--format", "parquet", "--out", str(out)]
+    assert main([*db, "--segment-name", name]) == 0
+    frame = pd.read_parquet(out)
+    expected = segments[segments["segment_name"] == name]
+    assert sorted(frame["customer_id"]) == sorted(expected["customer_id"])
+    assert set(frame["segment_name"]) == {name}
+
+
+@pytest.mark.e2e
+def test_export_of_a_real_demo_build(demo_build: DbtResult, tmp_path: Path) -> None:
+    published = demo_build.db_path.parent / "shopseg_published.duckdb"
+    segments = _segments(published)
+    largest = segments["segment_name"].value_counts().index[0]
+    out = tmp_path / "largest.csv"
+    done = shopseg("export", "--db", str(published), "--segment", largest, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    expected = segments[segments["segment_name"] == largest]
+    assert exported(out) == set(
+        zip(expected["customer_id"], expected["segment_id"], expected["segment_name"], strict=True)
+    )
