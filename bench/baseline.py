@@ -1,9 +1,10 @@
-"""Naive pandas + scikit-learn segmentation, the yardstick `shopseg bench` compares dbt with.
+"""Naive pandas + scikit-learn segmentation, the yardstick `python -m bench` compares dbt with.
 
 Written the way a tutorial does it (features in pandas, StandardScaler, an elbow loop of
 KMeans over every row, a final KMeans on every row, then a RandomForest that learns the
-labels), but over the same kinds of features as shopseg's `customer_features`. Run it as
-`python -m shopseg.baseline --input DIR`: it prints one JSON line with per-stage seconds.
+labels), but over the same kinds of features as shopseg's `customer_features`. Run it from
+the repository root as `python -m bench.baseline --input DIR`: it prints one JSON line with
+per-stage seconds.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point: run the baseline and print one JSON line of results."""
-    parser = argparse.ArgumentParser(prog="python -m shopseg.baseline", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.baseline", description=__doc__)
     parser.add_argument("--input", type=Path, required=True, help="shop folder of parquet files")
     parser.add_argument("--k-min", type=int, default=3)
     parser.add_argument("--k-max", type=int, default=8)

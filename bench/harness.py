@@ -1,4 +1,7 @@
-"""Benchmark `dbt build` (and a naive pandas baseline) on demo shops of growing size."""
+"""Benchmark `dbt build` (and a naive pandas baseline) on demo shops of growing size.
+
+Run from the repository root as ``python -m bench`` (``make bench``).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ TOP_NODES = 12
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _GIB = 1024**3
 _MIB = 1024**2
+_CHECKOUT = Path(__file__).resolve().parents[1]  # the folder that holds the bench package
 
 
 @dataclass
@@ -301,6 +305,25 @@ def layer_totals(nodes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 
 
+def generator_digest() -> str:
+    """Return a short digest of the demo generator's sources.
+
+    Returns
+    -------
+    str
+        16 hex digits of the SHA-256 over every ``.py`` file of ``shopseg.demo`` (names and
+        bytes): any change to the generator changes it.
+    """
+    from shopseg import demo
+
+    package = Path(demo.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def generate_data(
     data_dir: Path, customers: int, events_per_customer: float, seed: int, regenerate: bool
 ) -> tuple[dict[str, int], float, bool]:
@@ -308,12 +331,11 @@ def generate_data(
     from shopseg import demo
 
     meta_path = data_dir / ".bench.json"
-    source = hashlib.sha256(Path(demo.__file__).read_bytes()).hexdigest()[:16]
     wanted = {
         "customers": customers,
         "events_per_customer": events_per_customer,
         "seed": seed,
-        "generator": source,  # a changed demo.py regenerates
+        "generator": generator_digest(),  # a changed generator regenerates
     }
     if not regenerate and meta_path.exists():
         meta = json.loads(meta_path.read_text())
@@ -407,10 +429,13 @@ def run_baseline(
     """One measured run of the pandas + scikit-learn baseline, with its stage times."""
     work = run_dir / "baseline"
     shutil.rmtree(work, ignore_errors=True)
-    cmd = [sys.executable, "-m", "shopseg.baseline", "--input", str(data_dir.resolve())]
+    cmd = [sys.executable, "-m", "bench.baseline", "--input", str(data_dir.resolve())]
+    # the run's folder is the dbt project, which need not be this checkout
+    path = os.pathsep.join(p for p in (str(_CHECKOUT), os.environ.get("PYTHONPATH")) if p)
+    env = os.environ | {"PYTHONPATH": path}
     trace: list[tuple[float, int]] = []
     log = work / "baseline.log"
-    m = measure(cmd, project, os.environ, log, interval, memory_limit, timeout, trace)
+    m = measure(cmd, project, env, log, interval, memory_limit, timeout, trace)
     write_trace(trace, m.start_epoch, work / "rss.csv")
     report: dict[str, Any] = {}
     lines = (work / "baseline.log.out").read_text().strip().splitlines()
@@ -713,11 +738,11 @@ def markdown_report(machine: Mapping[str, Any], scales: Sequence[Scale]) -> str:
     lines = [
         "# shopseg benchmark",
         "",
-        "Written by `make bench` / `shopseg bench` (issue #8). dbt wall time and memory are"
+        "Written by `make bench` (`python -m bench`). dbt wall time and memory are"
         " for the whole `dbt build` (parse, every model, every test) on a fresh DuckDB file;"
         " data generation is timed separately and excluded. Peak RSS is the maximum, over"
         " samples every ~0.1 s, of the resident memory summed over the process tree. The"
-        " baseline is `python -m shopseg.baseline` (pandas features, K-means sweep k = 3..8 and"
+        " baseline is `python -m bench.baseline` (pandas features, K-means sweep k = 3..8 and"
         " the final fit on every row, RandomForest on 80%).",
         "",
         f"Machine: {machine['cores']} cores ({machine['usable_cores']} usable), {machine['cpu']},"
@@ -826,8 +851,19 @@ def memory_limit_bytes(limit_gb: float | None) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line entry point of `shopseg bench`."""
-    parser = argparse.ArgumentParser(prog="shopseg bench", description=__doc__)
+    """Command line entry point of ``python -m bench``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0, or 1 when a dbt build of a requested scale did not finish ok.
+    """
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--customers",
         "--scales",

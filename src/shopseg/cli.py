@@ -1,4 +1,7 @@
-"""The `shopseg` command: demo data and a summary of the latest segmentation."""
+"""The `shopseg` command: demo data, evaluation, and the published segmentation.
+
+`summary`, `report` and `export` read the published DuckDB file, read-only.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,19 @@ import sys
 
 
 def summary(db_path: str) -> str:
-    """A short text summary of the published segmentation in a DuckDB file."""
+    """Return a short text summary of the published segmentation in a DuckDB file.
+
+    Parameters
+    ----------
+    db_path : str
+        The published DuckDB file, opened read-only.
+
+    Returns
+    -------
+    str
+        The current run (customers, k, silhouette, stability), one line per segment and
+        the count of input rows excluded, or a line saying no run was found.
+    """
     import duckdb
 
     from shopseg.export import require_file
@@ -46,7 +61,23 @@ def summary(db_path: str) -> str:
 
 
 def report(db_path: str, out: str, screenshot: str | None = None) -> int:
-    """Write the HTML segment report and optionally its screenshot; return an exit code."""
+    """Write the HTML segment report and optionally its screenshot.
+
+    Parameters
+    ----------
+    db_path : str
+        The published DuckDB file.
+    out : str
+        HTML file to write.
+    screenshot : str, optional
+        PNG file for a full-page screenshot taken with headless Chromium.
+
+    Returns
+    -------
+    int
+        Exit code: 0, 1 when the page logged browser console errors, 2 when the report or
+        the screenshot could not be made (one line on stderr).
+    """
     from shopseg.browser import BrowserError, render_page
     from shopseg.export import require_file
     from shopseg.report import write_report
@@ -71,7 +102,19 @@ def report(db_path: str, out: str, screenshot: str | None = None) -> int:
 
 
 def error_line(exc: ValueError | FileNotFoundError) -> str:
-    """The one line `shopseg: <message>` a refused command prints instead of a traceback."""
+    """Return the one line `shopseg: <message>` a refused command prints instead of a traceback.
+
+    Parameters
+    ----------
+    exc : ValueError or FileNotFoundError
+        Why the command was refused.
+
+    Returns
+    -------
+    str
+        The message prefixed with ``shopseg: `` (once); a missing file reads
+        ``<path>: no such file``.
+    """
     if isinstance(exc, FileNotFoundError) and exc.filename is not None:
         message = f"{exc.filename}: no such file"
     else:
@@ -80,11 +123,21 @@ def error_line(exc: ValueError | FileNotFoundError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `shopseg` console command."""
+    """Entry point of the `shopseg` console command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code of the subcommand (2 for a refused command).
+    """
     parser = argparse.ArgumentParser(prog="shopseg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="generate demo shop data (see shopseg demo --help)", add_help=False)
-    sub.add_parser("bench", help="benchmark dbt build (see shopseg bench --help)", add_help=False)
     sub.add_parser(
         "eval", help="score the segments on other shops (see shopseg eval --help)", add_help=False
     )
@@ -115,10 +168,6 @@ def main(argv: list[str] | None = None) -> int:
         from shopseg import demo
 
         return demo.main(rest)
-    if args.command == "bench":
-        from shopseg import bench
-
-        return bench.main(rest)
     if args.command == "eval":
         from shopseg import evaluate
 

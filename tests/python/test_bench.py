@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,7 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shopseg import baseline, bench, demo
+from shopseg import demo
+
+# bench/ is developer tooling in the checkout, not part of the installed package
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from bench import baseline, harness  # noqa: E402
 
 ALLOCATE_MB = 200
 
@@ -24,13 +31,13 @@ def tiny_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_parse_scales_accepts_suffixes() -> None:
-    assert bench.parse_scales("10000, 100k,1M,2.5k") == [10_000, 100_000, 1_000_000, 2_500]
+    assert harness.parse_scales("10000, 100k,1M,2.5k") == [10_000, 100_000, 1_000_000, 2_500]
 
 
 @pytest.mark.parametrize("text", ["", "0", "-5", "ten"])
 def test_parse_scales_rejects_bad_input(text: str) -> None:
     with pytest.raises(ValueError):
-        bench.parse_scales(text)
+        harness.parse_scales(text)
 
 
 def _python(code: str) -> list[str]:
@@ -41,7 +48,7 @@ def test_measure_sees_memory_of_grandchildren(tmp_path: Path) -> None:
     # the child only waits; the grandchild holds the memory
     grandchild = f"import time; b = bytearray({ALLOCATE_MB} * 2**20); time.sleep(1.5)"
     child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
-    m = bench.measure(_python(child), tmp_path, {}, tmp_path / "run.log", interval=0.05)
+    m = harness.measure(_python(child), tmp_path, {}, tmp_path / "run.log", interval=0.05)
     assert m.status == "ok" and m.returncode == 0
     assert m.peak_tree_rss > ALLOCATE_MB * 2**20
     assert m.max_process_rss > ALLOCATE_MB * 2**20
@@ -50,7 +57,7 @@ def test_measure_sees_memory_of_grandchildren(tmp_path: Path) -> None:
 
 def test_measure_reports_failure_and_captures_output(tmp_path: Path) -> None:
     code = "import sys; print('hello'); sys.exit(4)"
-    m = bench.measure(_python(code), tmp_path, {}, tmp_path / "run.log")
+    m = harness.measure(_python(code), tmp_path, {}, tmp_path / "run.log")
     assert (m.status, m.returncode) == ("failed", 4)
     assert (tmp_path / "run.log.out").read_text().strip() == "hello"
 
@@ -60,7 +67,7 @@ def test_measure_kills_a_run_over_the_memory_limit(tmp_path: Path) -> None:
         "import time\nchunks = []\nfor _ in range(100):\n"
         "    chunks.append(bytearray(50 * 2**20)); time.sleep(0.05)"
     )
-    m = bench.measure(
+    m = harness.measure(
         _python(code), tmp_path, {}, tmp_path / "run.log", interval=0.05, memory_limit=150 * 2**20
     )
     assert m.status == "memory_limit"
@@ -70,7 +77,7 @@ def test_measure_kills_a_run_over_the_memory_limit(tmp_path: Path) -> None:
 
 
 def test_tree_rss_counts_this_process() -> None:
-    assert bench.tree_rss(__import__("os").getpid()) > 10 * 2**20
+    assert harness.tree_rss(__import__("os").getpid()) > 10 * 2**20
 
 
 def _fake_target(target: Path) -> None:
@@ -115,15 +122,15 @@ def _fake_target(target: Path) -> None:
 
 def test_peak_between_uses_only_samples_in_the_window() -> None:
     trace = [(1.0, 10), (2.0, 50), (3.0, 20), (4.0, 90)]
-    assert bench.peak_between(trace, 1.5, 3.5) == 50
-    assert bench.peak_between(trace, 5.0, 6.0) is None
+    assert harness.peak_between(trace, 1.5, 3.5) == 50
+    assert harness.peak_between(trace, 5.0, 6.0) is None
 
 
 def test_node_times_sorted_with_layers(tmp_path: Path) -> None:
     _fake_target(tmp_path / "target")
     t0 = pd.Timestamp("2026-01-01T00:00:00Z").timestamp()
     trace = [(t0 + 5, 100), (t0 + 12, 700), (t0 + 20, 900)]
-    nodes, elapsed = bench.node_times(tmp_path / "target", trace)
+    nodes, elapsed = harness.node_times(tmp_path / "target", trace)
     assert elapsed == 9.5
     assert [n.unique_id for n in nodes] == [
         "model.shopseg.fit",
@@ -134,30 +141,30 @@ def test_node_times_sorted_with_layers(tmp_path: Path) -> None:
     assert nodes[0].started == t0 + 10 and nodes[0].completed == t0 + 16
     assert nodes[0].peak_rss == 700  # the sample at 20 s is after the node finished
     assert nodes[1].peak_rss is None  # no timing, no attribution
-    totals = bench.layer_totals([n.__dict__ for n in nodes])
+    totals = harness.layer_totals([n.__dict__ for n in nodes])
     assert list(totals) == ["segmentation", "staging", "test"]
 
 
 def test_node_times_without_artifacts(tmp_path: Path) -> None:
-    assert bench.node_times(tmp_path) == ([], None)
+    assert harness.node_times(tmp_path) == ([], None)
 
 
 def _run(status: str, wall: float, peak: int) -> dict:
-    m = bench.Measurement(status, 0, wall, peak, peak, wall, 10, 1.0, 1.0, "now")
+    m = harness.Measurement(status, 0, wall, peak, peak, wall, 10, 1.0, 1.0, "now")
     return m.__dict__
 
 
-def _scales() -> list[bench.Scale]:
+def _scales() -> list[harness.Scale]:
     nodes = [
         {"unique_id": "model.shopseg.fit", "resource_type": "model", "layer": "segmentation"}
         | {"status": "success", "seconds": 6.0},
         {"unique_id": "test.shopseg.not_null_a.3f2e1d", "resource_type": "test", "layer": "test"}
         | {"status": "pass", "seconds": 0.5},
     ]
-    small = bench.Scale(100_000, 50, {"events": 5_000_000}, 10.0)
+    small = harness.Scale(100_000, 50, {"events": 5_000_000}, 10.0)
     small.dbt = _run("ok", 20.0, 2**30) | {"nodes": nodes, "dbt_elapsed": 15.0}
     small.baseline = _run("ok", 40.0, 2 * 2**30) | {"stages": {"load": 1.0}}
-    large = bench.Scale(1_000_000, 50, {"events": 50_000_000}, 100.0, gen_cached=True)
+    large = harness.Scale(1_000_000, 50, {"events": 50_000_000}, 100.0, gen_cached=True)
     large.dbt = _run("ok", 100.0, 3 * 2**30) | {"nodes": nodes, "dbt_elapsed": 90.0}
     large.baseline = _run("memory_limit", 50.0, 18 * 2**30)
     return [small, large]
@@ -173,13 +180,13 @@ def test_report_names_slowest_node_ratios_and_growth() -> None:
         "platform": "linux",
         "versions": {"duckdb": "2"},
     }
-    report = bench.markdown_report(machine, _scales())
+    report = harness.markdown_report(machine, _scales())
     assert "**fit** (6.0 s" in report
     assert "| 100,000 → 1,000,000 | 10.00× | 5.00× | 3.00× | - | - |" in report
     assert "0.50×" in report  # dbt / baseline time at 100k
     assert "(memory_limit)" in report  # the baseline that was stopped is reported, not hidden
     assert "test: not_null_a" in report
-    table = bench.text_table(bench.summary_rows(_scales()))
+    table = harness.text_table(harness.summary_rows(_scales()))
     assert len(table.splitlines()) == 4
 
 
@@ -250,17 +257,41 @@ def test_baseline_cli_prints_one_json_line(tiny_shop: Path, capsys: pytest.Captu
 
 
 def test_generate_data_reuses_identical_data(tmp_path: Path) -> None:
-    first = bench.generate_data(tmp_path / "d", 300, 5, seed=1, regenerate=False)
-    again = bench.generate_data(tmp_path / "d", 300, 5, seed=1, regenerate=False)
-    other = bench.generate_data(tmp_path / "d", 300, 5, seed=2, regenerate=False)
+    first = harness.generate_data(tmp_path / "d", 300, 5, seed=1, regenerate=False)
+    again = harness.generate_data(tmp_path / "d", 300, 5, seed=1, regenerate=False)
+    other = harness.generate_data(tmp_path / "d", 300, 5, seed=2, regenerate=False)
     assert not first[2] and again[2] and not other[2]
     assert again[0] == first[0]
 
 
+def test_generator_digest_covers_every_demo_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "demo"
+    shutil.copytree(Path(demo.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(demo, "__file__", str(copy / "__init__.py"))
+    before = harness.generator_digest()
+    assert harness.generator_digest() == before
+    events = copy / "events.py"
+    events.write_text(events.read_text() + "\n# a change in one table's module\n")
+    assert harness.generator_digest() != before
+
+
+def test_baseline_run_works_from_another_project_folder(tiny_shop: Path, tmp_path: Path) -> None:
+    """The baseline subprocess finds `bench` although its working folder is not the checkout."""
+    run = harness.run_baseline(tmp_path, tiny_shop, tmp_path / "run", None, None, 0.1)
+    assert run["status"] == "ok", Path(run["log"]).read_text()
+    assert set(run["stages"]) == set(baseline.STAGES)
+
+
+def test_the_installed_package_holds_no_benchmark() -> None:
+    assert importlib.util.find_spec("shopseg.bench") is None
+    assert importlib.util.find_spec("shopseg.baseline") is None
+
+
 @pytest.mark.e2e
 def test_run_bench_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
-    project = Path(__file__).resolve().parents[2]
-    machine, scales = bench.run_bench([1500], 10, tmp_path / "out", project)
+    machine, scales = harness.run_bench([1500], 10, tmp_path / "out", ROOT)
     (scale,) = scales
     assert scale.dbt is not None and scale.dbt["status"] == "ok", scale.dbt
     names = {n["unique_id"] for n in scale.dbt["nodes"]}
@@ -269,7 +300,7 @@ def test_run_bench_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "runs" / "customers-1500-epc-10" / "dbt" / "shopseg.duckdb").exists()
     assert scale.baseline is not None and scale.baseline["status"] == "ok", scale.baseline
     assert set(scale.baseline["stage_peak_rss"]) == set(baseline.STAGES)
-    report = bench.markdown_report(machine, scales)
+    report = harness.markdown_report(machine, scales)
     assert "slowest node" in report and "shopseg / baseline" in report
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert list(saved["scales"]) == ["1500x10"]

@@ -1,0 +1,5 @@
+"""``python -m bench``, from the repository root."""
+
+from bench.harness import main
+
+raise SystemExit(main())
