@@ -46,7 +46,26 @@ from shopseg.report.svg import (
 
 
 def panel(chart_id: str, title: str, note: str, body: str, wide: bool = False) -> str:
-    """A titled report section holding one chart."""
+    """A titled report section holding one chart.
+
+    Parameters
+    ----------
+    chart_id : str
+        One of CHART_IDS: the section's ``id`` is ``chart-<chart_id>``, ``data-chart`` is the id.
+    title : str
+        The panel's heading; it is escaped.
+    note : str
+        HTML under the heading saying what the chart shows (the caller escapes it).
+    body : str
+        The chart (an ``<svg>`` or a table).
+    wide : bool, default=False
+        Span both columns of the page grid.
+
+    Returns
+    -------
+    str
+        The ``<section>`` element.
+    """
     klass = "panel wide" if wide else "panel"
     return (
         f'<section class="{klass}" id="chart-{chart_id}" data-chart="{chart_id}">'
@@ -55,7 +74,24 @@ def panel(chart_id: str, title: str, note: str, body: str, wide: bool = False) -
 
 
 def chart_k_selection(k_selection: pd.DataFrame, run: dict, config: dict) -> str:
-    """Silhouette and inertia by k with the chosen k marked."""
+    """Silhouette and inertia by k with the chosen k marked.
+
+    Parameters
+    ----------
+    k_selection : DataFrame
+        The current run's segment_k_selection rows: ``k``, ``silhouette``, ``inertia``,
+        ``min_segment_share``, ``sample_size``, ``is_chosen``.
+    run : dict
+        The current segmentation_runs row (``k_rule`` and ``status`` are shown).
+    config : dict
+        The model's configuration; with ``min_segment_share``, k whose smallest segment is
+        below it are drawn hollow.
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
     title = "Choosing the number of segments k"
     height = 340
     left = Rect(78, 46, WIDE / 2 - 120, 230)
@@ -109,7 +145,20 @@ def chart_k_selection(k_selection: pd.DataFrame, run: dict, config: dict) -> str
 
 
 def chart_segment_sizes(profiles: pd.DataFrame, colours: dict[int, str]) -> str:
-    """Customers and share per segment."""
+    """Customers and share per segment.
+
+    Parameters
+    ----------
+    profiles : DataFrame
+        segment_profiles: ``segment_id``, ``segment_name``, ``customers``, ``customer_share``.
+    colours : dict of int to str
+        The colour of each segment id (``segment_colours``).
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
     title = "Segment sizes"
     labels = [segment_label(int(r.segment_id), r.segment_name) for r in profiles.itertuples()]
     label_w = max([text_width(s, 11) for s in labels] + [60])
@@ -137,7 +186,22 @@ def chart_segment_sizes(profiles: pd.DataFrame, colours: dict[int, str]) -> str:
 def chart_lifecycle(
     lifecycle: pd.DataFrame, profiles: pd.DataFrame, colours: dict[int, str]
 ) -> str:
-    """Share of each lifecycle stage within each segment."""
+    """Share of each lifecycle stage within each segment.
+
+    Parameters
+    ----------
+    lifecycle : DataFrame
+        Customers per ``segment_id`` and ``lifecycle_stage`` (a null stage counts as unknown).
+    profiles : DataFrame
+        segment_profiles: ``segment_id``, ``segment_name``, ``customers``, ``customer_share``.
+    colours : dict of int to str
+        The colour of each segment id (``segment_colours``).
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
     title = "Lifecycle stage by segment"
     ids = [int(s) for s in profiles["segment_id"]]
     names = dict(zip(profiles["segment_id"].astype(int), profiles["segment_name"], strict=True))
@@ -187,7 +251,25 @@ def chart_profile_heatmap(
     model_features: Sequence[str],
     feature_order: Sequence[str],
 ) -> str:
-    """Lift (segment mean / all customers' mean) per segment and feature."""
+    """Lift (segment mean / all customers' mean) per segment and feature.
+
+    Parameters
+    ----------
+    feature_profiles : DataFrame
+        segment_feature_profiles: ``segment_id``, ``feature``, ``mean_value``,
+        ``overall_mean``, ``lift``.
+    profiles : DataFrame
+        segment_profiles: ``segment_id``, ``segment_name``, ``customers``, ``customer_share``.
+    model_features : sequence of str
+        The features the model used: shown first, starred and bold.
+    feature_order : sequence of str
+        customer_features' column order, for the other features.
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
     title = "Segment profiles: feature lift"
     ids = [int(s) for s in profiles["segment_id"]]
     names = dict(zip(profiles["segment_id"].astype(int), profiles["segment_name"], strict=True))
@@ -287,7 +369,26 @@ def chart_projection(
     colours: dict[int, str],
     config: dict,
 ) -> str:
-    """Customers of a sample on the first two principal components, coloured by segment."""
+    """Customers of a sample on the first two principal components, coloured by segment.
+
+    Parameters
+    ----------
+    sample : DataFrame
+        The sampled customers: ``segment_id`` and the model features.
+    profiles : DataFrame
+        segment_profiles: ``segment_id``, ``segment_name``, ``customers``, ``customer_share``.
+    model_features : sequence of str
+        The features to project (see ``project_sample``).
+    colours : dict of int to str
+        The colour of each segment id (``segment_colours``).
+    config : dict
+        The model's configuration, for the preprocessing.
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
     title = "Customers on two principal components"
     names = dict(zip(profiles["segment_id"].astype(int), profiles["segment_name"], strict=True))
     projection = project_sample(sample, model_features, config)
@@ -353,7 +454,19 @@ def chart_projection(
 
 
 def chart_feature_importance(importance: pd.DataFrame) -> str:
-    """Permutation importance of each feature for the segment classifier."""
+    """Permutation importance of each feature for the segment classifier.
+
+    Parameters
+    ----------
+    importance : DataFrame
+        The current segment_feature_importance rows: ``feature``,
+        ``permutation_importance_mean``, ``permutation_importance_std``.
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
     title = "Feature importance (segment classifier)"
     frame = importance.sort_values(
         ["permutation_importance_mean", "feature"], ascending=[False, True], kind="stable"
@@ -388,7 +501,22 @@ def chart_feature_importance(importance: pd.DataFrame) -> str:
 
 
 def chart_segment_rules(rules: pd.DataFrame, colours: dict[int, str]) -> str:
-    """The readable rules per segment as a table."""
+    """The readable rules per segment as a table.
+
+    Parameters
+    ----------
+    rules : DataFrame
+        The current segment_rules rows: ``segment_id``, ``segment_name``, ``rule_text``,
+        ``rule_kind``, ``rule_support``, ``rule_precision``, ``holdout_support``,
+        ``holdout_precision``.
+    colours : dict of int to str
+        The colour of each segment id (``segment_colours``).
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
     title = "Segment rules"
     head = (
         '<table class="rules" data-chart-table="segment-rules"><thead>'
@@ -425,7 +553,25 @@ def chart_segment_rules(rules: pd.DataFrame, colours: dict[int, str]) -> str:
 def chart_migration(
     migration: pd.DataFrame, profiles: pd.DataFrame, colours: dict[int, str], run: dict
 ) -> str:
-    """Customers per (previous segment, current segment) against the previous run."""
+    """Customers per (previous segment, current segment) against the previous run.
+
+    Parameters
+    ----------
+    migration : DataFrame
+        The current run's segment_migration rows: ``previous_run_id``, ``from_segment_id``,
+        ``to_segment_id``, ``customers``; empty on a first build (the panel says so).
+    profiles : DataFrame
+        segment_profiles: ``segment_id``, ``segment_name``, ``customers``, ``customer_share``.
+    colours : dict of int to str
+        The colour of each segment id (``segment_colours``).
+    run : dict
+        The current segmentation_runs row (``run_id``, ``stability_ari``).
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
     title = "Migration since the previous run"
     names = dict(zip(profiles["segment_id"].astype(int), profiles["segment_name"], strict=True))
     x_label = "segment in this run (id)"

@@ -101,7 +101,7 @@ class ReportData:
 
 
 def _header(data: ReportData) -> str:
-    """Title, run facts and the table of contents."""
+    """Title, model run line and the run's key facts."""
     run = data.run
     as_of = run.get("as_of_at")
     silhouette = run.get("silhouette")
@@ -124,7 +124,19 @@ def _header(data: ReportData) -> str:
 
 
 def render_report(data: ReportData) -> str:
-    """The whole report as one self-contained HTML document."""
+    """The whole report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    data : ReportData
+        What ``read_report_data`` read from the published file.
+
+    Returns
+    -------
+    str
+        The HTML page: the header, the panels of CHART_IDS in that order and a footer, with
+        inline CSS and SVG; the same data gives the same text.
+    """
     ids = [int(s) for s in data.profiles["segment_id"]]
     colours = segment_colours(ids)
     panels = {
@@ -171,7 +183,27 @@ def _plain(value: Any) -> Any:
 
 
 def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> ReportData:
-    """Read the current run's tables from the published DuckDB file (read-only)."""
+    """Read the current run's tables from the published DuckDB file (read-only).
+
+    Parameters
+    ----------
+    db_path : str or Path
+        The published DuckDB file.
+    sample_size : int, default=SAMPLE_SIZE
+        Customers in the projection's sample, picked in the order of a hash of customer_id.
+
+    Returns
+    -------
+    ReportData
+        The current run, its configuration and the frames the panels draw.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``db_path``.
+    ValueError
+        When segmentation_runs has no current run.
+    """
     import duckdb
 
     path = Path(db_path)
@@ -260,7 +292,20 @@ def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> Rep
 
 
 def write_report(db_path: str | Path, out: str | Path) -> Path:
-    """Read the published file and write the HTML report; return its path."""
+    """Read the published file and write the HTML report; return its path.
+
+    Parameters
+    ----------
+    db_path : str or Path
+        The published DuckDB file.
+    out : str or Path
+        The HTML file to write (UTF-8); its folder is created.
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_report(read_report_data(db_path)), encoding="utf-8")

@@ -36,7 +36,32 @@ def line_plot(
     hollow: Sequence[bool] | None = None,
     y_decimals: int | None = None,
 ) -> str:
-    """A line chart with points, one highlighted x (a dashed rule) and hollow points."""
+    """A line chart with points, one highlighted x (a dashed rule) and hollow points.
+
+    Parameters
+    ----------
+    xs, ys : sequence of float
+        The points; those with a None or non-finite y are left out.
+    rect : Rect
+        The plot area.
+    title : str
+        Shown above the plot.
+    x_label, y_label : str
+        Axis titles.
+    colour : str
+        Line and point colour.
+    marked_x : float or None, default=None
+        An x to mark with a dashed rule, a label ``chosen k = ...`` and a larger point.
+    hollow : sequence of bool or None, default=None
+        Per x, True draws the point hollow (white fill).
+    y_decimals : int or None, default=None
+        Decimals of the y ticks; None picks the fewest that print them exactly.
+
+    Returns
+    -------
+    str
+        SVG fragments; a message box saying "no values" when no point is left.
+    """
     parts = [svg_text(rect.left, rect.top - 12, title, "plot-title")]
     ok = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
     if not ok:
@@ -110,7 +135,36 @@ def hbar_plot(
     tick_scale: float = 1.0,
     y_label_offset: float | None = None,
 ) -> str:
-    """Horizontal bars with value labels, optional error whiskers and a zero line."""
+    """Horizontal bars with value labels, optional error whiskers and a zero line.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One per bar, top to bottom.
+    values : sequence of float
+        Bar lengths; negative values extend left of the zero line.
+    rect : Rect
+        The plot area.
+    x_label, y_label : str
+        Axis titles.
+    colours : sequence of str
+        One fill colour per bar.
+    value_texts : sequence of str
+        The text written at the end of each bar (and in its tooltip).
+    errors : sequence of float or None, default=None
+        Half-widths of error whiskers; None draws none.
+    x_decimals : int or None, default=None
+        Decimals of the x ticks; None picks the fewest that print them exactly.
+    tick_scale : float, default=1.0
+        Factor applied to tick values before printing (100 prints shares as points).
+    y_label_offset : float or None, default=None
+        Distance of the y title from the plot; None puts it 16 px from the SVG's left edge.
+
+    Returns
+    -------
+    str
+        SVG fragments.
+    """
     n = max(len(values), 1)
     errs = list(errors) if errors is not None else [0.0] * len(values)
     lo = min([0.0] + [v - e for v, e in zip(values, errs, strict=True)])
@@ -174,7 +228,30 @@ def stacked_hbar_plot(
     y_label: str,
     counts: np.ndarray,
 ) -> str:
-    """100% stacked horizontal bars with percentages in the wide parts."""
+    """100% stacked horizontal bars with percentages in the wide parts.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One per bar, top to bottom.
+    shares : ndarray of shape (n_bars, n_parts)
+        Each part's share of its bar (rows add up to 1, or 0 for an empty bar).
+    part_names : sequence of str
+        Name of each part, for the tooltips.
+    part_colours : sequence of str
+        Fill colour of each part.
+    rect : Rect
+        The plot area.
+    x_label, y_label : str
+        Axis titles.
+    counts : ndarray of shape (n_bars, n_parts)
+        Customers in each part, for the tooltips.
+
+    Returns
+    -------
+    str
+        SVG fragments; parts at least 34 px wide carry their percentage.
+    """
     n = max(len(labels), 1)
     band = rect.height / n
     bar = min(band * 0.7, 26)
@@ -227,7 +304,36 @@ def heatmap_plot(
     y_label_offset: float | None = None,
     x_label_offset: float | None = None,
 ) -> str:
-    """A grid of coloured cells with text, row labels left and column labels below."""
+    """A grid of coloured cells with text, row labels left and column labels below.
+
+    Parameters
+    ----------
+    row_labels, col_labels : sequence of str
+        Labels of the rows (left) and columns (below).
+    colours : sequence of sequence of str
+        Fill colour per cell, by row then column.
+    texts : sequence of sequence of str
+        Text per cell; empty text writes none.
+    rect : Rect
+        The grid's area.
+    x_label, y_label : str
+        Axis titles.
+    tooltips : sequence of sequence of str
+        Tooltip per cell.
+    rotate_columns : bool, default=True
+        Write column labels rotated by -55 degrees (for long labels).
+    bold_columns : sequence of bool or None, default=None
+        Per column, True writes its label bold.
+    outline : sequence of (int, int), default=()
+        (row, column) cells to outline.
+    y_label_offset, x_label_offset : float or None, default=None
+        Distances of the axis titles from the grid; None uses defaults.
+
+    Returns
+    -------
+    str
+        SVG fragments.
+    """
     rows, cols = max(len(row_labels), 1), max(len(col_labels), 1)
     cw, ch = rect.width / cols, rect.height / rows
     parts = []
@@ -284,7 +390,27 @@ def scatter_plot(
     y_label: str,
     centres: Sequence[tuple[float, float, str, str]] = (),
 ) -> str:
-    """A scatter plot with equal scales on both axes and labelled centre markers."""
+    """A scatter plot with equal scales on both axes and labelled centre markers.
+
+    Parameters
+    ----------
+    coords : ndarray of shape (n_points, 2)
+        Point positions in data units.
+    colours : sequence of str
+        One colour per point.
+    rect : Rect
+        The plot area.
+    x_label, y_label : str
+        Axis titles.
+    centres : sequence of (float, float, str, str), default=()
+        (x, y, label, colour) of markers drawn over the points; the label's first word is
+        written inside the marker.
+
+    Returns
+    -------
+    str
+        SVG fragments.
+    """
     xs, ys = coords[:, 0], coords[:, 1]
     x_lo, x_hi = float(xs.min()), float(xs.max())
     y_lo, y_hi = float(ys.min()), float(ys.max())

@@ -24,7 +24,25 @@ class Projection:
 def project_sample(
     sample: pd.DataFrame, features: Sequence[str], config: dict | None = None
 ) -> Projection | None:
-    """PCA (SVD) of a sample's features, preprocessed like the segmenter does."""
+    """PCA (SVD) of a sample's features, preprocessed like the segmenter does.
+
+    Parameters
+    ----------
+    sample : DataFrame
+        Customers with a ``segment_id`` column and feature columns.
+    features : sequence of str
+        The model features; those missing from ``sample`` are skipped.
+    config : dict or None, default=None
+        The run's configuration; ``winsor_quantile`` (default 0.01) and ``skew_threshold``
+        (default 1.0) set the preprocessing.
+
+    Returns
+    -------
+    Projection or None
+        Coordinates on the first two components (each signed so that its largest loading is
+        positive), the share of variance each explains, and the loadings; None when the
+        sample is empty or no feature is usable.
+    """
     config = config or {}
     usable = [f for f in features if f in sample.columns]
     if sample.empty or not usable:
