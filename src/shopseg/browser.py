@@ -59,7 +59,18 @@ class PageResult:
 
 
 def find_browser() -> str:
-    """Path of the Chromium executable (SHOPSEG_CHROMIUM, else the first on PATH)."""
+    """Path of the Chromium executable (SHOPSEG_CHROMIUM, else the first on PATH).
+
+    Returns
+    -------
+    str
+        The executable: SHOPSEG_CHROMIUM when set, else the first of BROWSER_NAMES on PATH.
+
+    Raises
+    ------
+    BrowserMissingError
+        When none is found; the message names ``make browser``.
+    """
     override = os.environ.get("SHOPSEG_CHROMIUM")
     candidates = [override] if override else list(BROWSER_NAMES)
     for name in candidates:
@@ -200,8 +211,37 @@ def render_page(
     evaluate: str | None = None,
     timeout: float = 90.0,
 ) -> PageResult:
-    """Load a local HTML file in headless Chromium and collect its console errors,
-    the URLs it requested, a JavaScript value and optionally a full-page PNG."""
+    """Load a local HTML file in headless Chromium and report what the page did.
+
+    Collects its console errors, the URLs it requested, a JavaScript value and optionally
+    a full-page PNG.
+
+    Parameters
+    ----------
+    html_path : str or Path
+        The page, opened as a ``file://`` URL.
+    screenshot : str or Path or None, default=None
+        Where to write a full-page PNG (``width`` pixels wide); None takes none.
+    width : int, default=1400
+        Window width in CSS pixels.
+    evaluate : str or None, default=None
+        A JavaScript expression evaluated after load (promises are awaited); its value is
+        returned as ``PageResult.value``.
+    timeout : float, default=90.0
+        Seconds the whole session may take.
+
+    Returns
+    -------
+    PageResult
+        Console errors and uncaught exceptions, requested URLs, the page's content size and
+        the evaluated value.
+
+    Raises
+    ------
+    BrowserError
+        When Chromium is missing, fails or does not answer in time (the message ends with
+        its output).
+    """
     url = Path(html_path).resolve().as_uri()
     result = PageResult()
     with _chromium(width, timeout) as pipe:

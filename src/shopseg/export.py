@@ -11,7 +11,24 @@ FORMATS = ("csv", "parquet")
 
 
 def require_file(path: str | Path) -> Path:
-    """`path`, or FileNotFoundError (filename set, message 'no such file') when it is absent."""
+    """`path`, or FileNotFoundError (filename set, message 'no such file') when it is absent.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file the command reads.
+
+    Returns
+    -------
+    Path
+        ``path`` as a Path.
+
+    Raises
+    ------
+    FileNotFoundError
+        When nothing exists at ``path``; ``filename`` is the path, so the CLI can print
+        ``shopseg: <path>: no such file``.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(errno.ENOENT, "no such file", str(path))
@@ -29,7 +46,35 @@ def find_segment(
     segment_name: str | None = None,
     source: str | Path = "customer_segments",
 ) -> int:
-    """The id of the one segment of (segment_id, segment_name) pairs that the selector picks."""
+    """The id of the one segment of (segment_id, segment_name) pairs that the selector picks.
+
+    Exactly one selector is given: ``segment_id``, ``segment_name`` or ``segment`` (an id or
+    a name).
+
+    Parameters
+    ----------
+    segments : list of (int, str)
+        The published segments, as (segment_id, segment_name).
+    segment : str or None, default=None
+        An id or a name; refused when it is the id of one segment and the name of another.
+    segment_id : int or None, default=None
+        A segment id.
+    segment_name : str or None, default=None
+        A segment name; refused when two segments share it.
+    source : str or Path, default="customer_segments"
+        Where the segments come from, for the error messages.
+
+    Returns
+    -------
+    int
+        The chosen segment's id.
+
+    Raises
+    ------
+    ValueError
+        When not exactly one selector is given, nothing matches, or the choice is ambiguous;
+        the message lists the segments or says which option to use.
+    """
     given = [v for v in (segment, segment_id, segment_name) if v is not None]
     if len(given) != 1:
         raise ValueError("export: give exactly one of --segment, --segment-id, --segment-name")
@@ -73,6 +118,33 @@ def export_segment(
 
     The segment is picked by exactly one of `segment_id`, `segment_name` or `segment` (an id
     or a name, refused when it is the id of one segment and the name of another).
+
+    Parameters
+    ----------
+    db_path : str or Path
+        The published DuckDB file (opened read-only).
+    segment : str or None
+        An id or a name (see ``find_segment``).
+    out : str or Path
+        The file to write; its folder is created.
+    fmt : {"csv", "parquet"}, default="csv"
+        The file format; CSV has a header row.
+    segment_id : int or None, default=None
+        A segment id.
+    segment_name : str or None, default=None
+        A segment name.
+
+    Returns
+    -------
+    int
+        Customers written, ordered by customer_id.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``db_path``.
+    ValueError
+        For an unknown format or a selector ``find_segment`` refuses.
     """
     if fmt not in FORMATS:
         raise ValueError(f"export: format {fmt!r} is not one of {', '.join(FORMATS)}")

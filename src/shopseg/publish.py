@@ -51,7 +51,28 @@ def check_target(
     warehouse: str | Path | None = None,
     input_path: str | Path | None = None,
 ) -> Path:
-    """The publish target, or a one-line ValueError when replacing it would destroy data."""
+    """The publish target, or a one-line ValueError when replacing it would destroy data.
+
+    Parameters
+    ----------
+    target : str or Path
+        The file BI tools read.
+    warehouse : str or Path or None, default=None
+        The build's DuckDB file (``""`` or ``":memory:"`` for none).
+    input_path : str or Path or None, default=None
+        The folder of the shop's input files.
+
+    Returns
+    -------
+    Path
+        ``target`` as a Path.
+
+    Raises
+    ------
+    ValueError
+        When ``target`` is the warehouse (or its WAL, or a hard link to it), the input folder
+        or inside it, a folder, or an existing non-empty file that is not a DuckDB database.
+    """
     target = Path(target)
     resolved = target.resolve()
     if warehouse is not None and str(warehouse) not in ("", ":memory:"):
@@ -87,7 +108,20 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_stale_temp_files(target: str | Path) -> list[Path]:
-    """Delete the temp files of earlier publishes to `target` whose process is gone."""
+    """Delete the temp files of earlier publishes to `target` whose process is gone.
+
+    Parameters
+    ----------
+    target : str or Path
+        The publish target; its temp files are ``.<name>.<pid>.tmp`` (and ``.tmp.wal``)
+        beside it.
+
+    Returns
+    -------
+    list of Path
+        The files removed (those of this process or of a process no longer running); a
+        warning names them.
+    """
     target = Path(target)
     pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.tmp(\.wal)?")
     removed = []
@@ -118,6 +152,28 @@ def publish(
 
     Refuses (before writing anything) a target that is the build `warehouse`, lies in the
     `input_path` folder, is a folder, or is an existing file that is not a DuckDB database.
+
+    Parameters
+    ----------
+    tables : iterable of (str, callable)
+        Table name (a plain identifier) and a function returning its rows as an Arrow table.
+    target : str or Path
+        The DuckDB file BI tools read; readers holding it open keep the previous version.
+    warehouse : str or Path or None, default=None
+        The build's DuckDB file, which must not be the target.
+    input_path : str or Path or None, default=None
+        The input folder, which must not hold the target.
+
+    Returns
+    -------
+    DataFrame
+        One row per table: ``table_name`` and ``row_count`` (int64).
+
+    Raises
+    ------
+    ValueError
+        For a refused target (see ``check_target``) or a table name that is not an
+        identifier; nothing is replaced then, and the temp file is removed.
     """
     target = check_target(target, warehouse, input_path)
     target.parent.mkdir(parents=True, exist_ok=True)
