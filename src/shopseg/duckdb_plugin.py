@@ -21,8 +21,20 @@ PARQUET_MAGIC = b"PAR1"
 
 
 def input_files(folder: str | None) -> str | None:
-    """JSON list of the regular files directly in `folder` (name, path, size, parquet_ok);
-    null when the folder does not exist."""
+    """List the regular files directly in a folder, as JSON.
+
+    Parameters
+    ----------
+    folder : str or None
+        The input folder, taken literally (no glob).
+
+    Returns
+    -------
+    str or None
+        A JSON list of ``{name, path, size, parquet_ok}`` sorted by name (``parquet_ok``:
+        the file starts and ends with Parquet's magic bytes); None (SQL null) when the
+        folder is None or does not exist.
+    """
     if folder is None:
         return None
     base = Path(folder)

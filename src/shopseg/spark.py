@@ -40,7 +40,18 @@ FOREST_SCHEMA = (
 
 
 def is_spark_frame(obj: Any) -> bool:
-    """True for a PySpark DataFrame (classic or Spark Connect), without importing pyspark."""
+    """Tell a PySpark DataFrame (classic or Spark Connect) apart, without importing pyspark.
+
+    Parameters
+    ----------
+    obj : object
+        Anything a dbt Python model's ``dbt.ref()`` may return.
+
+    Returns
+    -------
+    bool
+        True for a PySpark DataFrame.
+    """
     return any(
         cls.__name__ == "DataFrame" and cls.__module__.startswith("pyspark.")
         for cls in type(obj).__mro__
@@ -48,17 +59,44 @@ def is_spark_frame(obj: Any) -> bool:
 
 
 def to_pandas(frame: Any) -> pd.DataFrame:
-    """A small Spark DataFrame or DuckDB relation (model parameters, run ids) as pandas."""
+    """Collect a small Spark DataFrame or DuckDB relation (model parameters, run ids) to pandas.
+
+    Parameters
+    ----------
+    frame : pyspark.sql.DataFrame or duckdb.DuckDBPyRelation
+        A relation small enough for the driver.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every row of it.
+    """
     if is_spark_frame(frame):
         return frame.toArrow().to_pandas()
     return frame.df()
 
 
 def sample_to_pandas(df: DataFrame, n: int, seed: int, id_column: str = ID_COLUMN) -> pd.DataFrame:
-    """A fixed-seed sample of at most n rows of a Spark DataFrame, collected to the driver.
+    """Collect a fixed-seed sample of at most n rows of a Spark DataFrame to the driver.
 
     Rows are ranked by a seeded hash of their id, so the sample depends on the data and the
-    seed only, not on how Spark partitioned it; the result is ordered by id.
+    seed only, not on how Spark partitioned it.
+
+    Parameters
+    ----------
+    df : pyspark.sql.DataFrame
+        The rows to sample from.
+    n : int
+        Largest sample size (at least 1); a frame of at most n rows is collected whole.
+    seed : int
+        Seed of the hash that ranks the rows.
+    id_column : str, default ID_COLUMN
+        The column that identifies a row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The sampled rows, ordered by id.
     """
     from pyspark.sql import functions as F
 
@@ -73,10 +111,22 @@ def sample_to_pandas(df: DataFrame, n: int, seed: int, id_column: str = ID_COLUM
 
 
 def forest_frame(features: Any, segments: Any, config: ForestConfig) -> pd.DataFrame:
-    """Customer features beside their K-means segment as pandas: on Spark, a bounded sample.
+    """Return customer features beside their K-means segment as pandas: on Spark, a sample.
 
-    `features` and `segments` are Spark DataFrames or DuckDB relations; on Spark, the join
-    is sampled to at most `config.sample_size` customers at the driver.
+    Parameters
+    ----------
+    features : pyspark.sql.DataFrame or duckdb.DuckDBPyRelation
+        One row of features per customer.
+    segments : pyspark.sql.DataFrame or duckdb.DuckDBPyRelation
+        The K-means segment of every customer.
+    config : ForestConfig
+        On Spark, the join is sampled to at most ``config.sample_size`` customers with
+        ``config.random_state``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The forest's training frame (``shopseg.forest.training_frame`` columns).
     """
     if is_spark_frame(features):
         joined = features.join(segments, ID_COLUMN)
@@ -87,9 +137,20 @@ def forest_frame(features: Any, segments: Any, config: ForestConfig) -> pd.DataF
 
 
 def score_kmeans_spark(df: DataFrame, model: SegmentModel) -> DataFrame:
-    """Every customer of a Spark DataFrame scored with a fitted model, via mapInPandas.
+    """Score every customer of a Spark DataFrame with a fitted K-means model, via mapInPandas.
 
-    Same columns and values as `shopseg.kmeans.score_segments` (rows in no particular order).
+    Parameters
+    ----------
+    df : pyspark.sql.DataFrame
+        The ids and the model's feature columns.
+    model : SegmentModel
+        The model fitted at the driver.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        Same columns and values as ``shopseg.kmeans.score_segments`` (``KMEANS_SCHEMA``),
+        rows in no particular order.
     """
     columns = [ID_COLUMN, *model.preprocessor.features]
     scoring = _slim_kmeans(model)
@@ -103,11 +164,21 @@ def score_kmeans_spark(df: DataFrame, model: SegmentModel) -> DataFrame:
 
 
 def score_forest_spark(df: DataFrame, fit: ForestFit) -> DataFrame:
-    """Every customer of a Spark DataFrame predicted by a fitted forest, via mapInPandas.
+    """Predict every customer of a Spark DataFrame with a fitted forest, via mapInPandas.
 
-    `df` holds the ids, the forest's features and its target (the columns of
-    `shopseg.forest.training_frame`); same columns and values as
-    `shopseg.forest.score_customers` (rows in no particular order).
+    Parameters
+    ----------
+    df : pyspark.sql.DataFrame
+        The ids, the forest's features and its target (the columns of
+        ``shopseg.forest.training_frame``).
+    fit : ForestFit
+        The forest fitted at the driver.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        Same columns and values as ``shopseg.forest.score_customers`` (``FOREST_SCHEMA``),
+        rows in no particular order.
     """
     columns = list(dict.fromkeys([ID_COLUMN, *fit.features, fit.config.target]))
     scoring = _slim_forest(fit)
@@ -121,7 +192,21 @@ def score_forest_spark(df: DataFrame, fit: ForestFit) -> DataFrame:
 
 
 def with_previous_spark(scored: DataFrame, previous: DataFrame | None) -> DataFrame:
-    """Add each customer's segment and run from the previous build (null if new), in Spark."""
+    """Add each customer's segment and run from the previous build (null if new), in Spark.
+
+    Parameters
+    ----------
+    scored : pyspark.sql.DataFrame
+        This build's scored customers.
+    previous : pyspark.sql.DataFrame or None
+        The previous build's ``customer_id``, ``segment_id`` and ``run_id``; None on a
+        first build.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        ``scored`` with ``previous_segment_id`` and ``previous_run_id``.
+    """
     from pyspark.sql import functions as F
 
     if previous is None:

@@ -71,6 +71,16 @@ def main(argv: list[str] | None = None) -> int:
 
     It writes only into a new or empty folder, or one it marked itself; any other folder
     is refused with one line, untouched.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 when the data was written or kept (``--reuse``), 2 when the folder was refused.
     """
     parser = argparse.ArgumentParser(
         prog="python -m shopseg.demo",

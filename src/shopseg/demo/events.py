@@ -190,7 +190,26 @@ def plan_sessions(
 def event_block(
     plan: SessionPlan, block: int, event_offset: int, session_offset: int
 ) -> tuple[pa.Table, int]:
-    """Build the events of one block of customers; return the table and its session count."""
+    """Build the events of one block of customers.
+
+    Parameters
+    ----------
+    plan : SessionPlan
+        The shop's session plan.
+    block : int
+        Which block: customers ``block * _CHUNK`` up to the next block's first.
+    event_offset : int
+        Events of the blocks before this one (event ids continue after them).
+    session_offset : int
+        Sessions of the blocks before this one (session ids continue after them).
+
+    Returns
+    -------
+    table : pyarrow.Table
+        The block's events in the ``events`` schema.
+    n_sessions : int
+        Sessions in the block (those without a session_id included).
+    """
     c0 = block * _CHUNK
     c1 = min(plan.n_customers, c0 + _CHUNK)
     rng = np.random.default_rng([plan.seed, 1, block])
@@ -290,7 +309,18 @@ def event_block(
 
 
 def iter_events(plan: SessionPlan) -> Iterator[pa.Table]:
-    """Yield the events table block by block, with globally unique event and session ids."""
+    """Yield the events table block by block, with globally unique event and session ids.
+
+    Parameters
+    ----------
+    plan : SessionPlan
+        The shop's session plan.
+
+    Yields
+    ------
+    pyarrow.Table
+        The events of one block of customers, in the ``events`` schema.
+    """
     event_offset = session_offset = 0
     for block in range(-(-plan.n_customers // _CHUNK)):
         table, n_sessions = event_block(plan, block, event_offset, session_offset)

@@ -15,7 +15,18 @@ ENV = "SHOPSEG_CDNOW_WHEEL"
 
 
 def find_wheel(path: str | Path | None) -> Path:
-    """The lifetimes wheel: `path` (a file, or a folder holding it), else $SHOPSEG_CDNOW_WHEEL."""
+    """Find the lifetimes wheel that holds the CDNOW file.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        The wheel, or a folder holding it; None reads ``$SHOPSEG_CDNOW_WHEEL``.
+
+    Returns
+    -------
+    Path
+        The wheel file.
+    """
     given = path or os.environ.get(ENV)
     if not given:
         raise FileNotFoundError(
@@ -36,10 +47,21 @@ def find_wheel(path: str | Path | None) -> Path:
 
 
 def parse_cdnow(text: str) -> pd.DataFrame:
-    """CDNOW_master.txt (customer id, YYYYMMDD, quantity, amount) as contract orders.
+    """Parse CDNOW_master.txt (customer id, YYYYMMDD, quantity, amount) into contract orders.
 
     One order per line, order_id = the line number (1 = the first data line), status
     completed, no discount; the quantity has no column in the orders contract and is dropped.
+
+    Parameters
+    ----------
+    text : str
+        The file's text, with or without a header line.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``order_id``, ``customer_id``, ``ordered_at``, ``order_total``, ``discount_amount``
+        and ``status``.
     """
     raw = pd.read_csv(
         io.StringIO(text),
@@ -62,7 +84,18 @@ def parse_cdnow(text: str) -> pd.DataFrame:
 
 
 def read_orders(wheel: str | Path | None) -> pd.DataFrame:
-    """The CDNOW orders from the wheel at `wheel` (or $SHOPSEG_CDNOW_WHEEL); nothing downloads."""
+    """Read the CDNOW orders from the lifetimes wheel; nothing downloads.
+
+    Parameters
+    ----------
+    wheel : str, Path or None
+        The wheel or its folder (see :func:`find_wheel`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The orders, in the input contract's ``orders`` columns.
+    """
     with zipfile.ZipFile(find_wheel(wheel)) as archive:
         text = archive.read(MEMBER).decode("ascii")
     return parse_cdnow(text)

@@ -376,7 +376,22 @@ def _stamp(days_ago: np.ndarray) -> np.ndarray:
 
 
 def generate_family(family: Family, customers: int = 5000, seed: int | None = None) -> dict:
-    """The five contract tables (only those the family has) plus `personas`, as frames."""
+    """Generate a family's shop: its contract tables plus the ``personas`` truth.
+
+    Parameters
+    ----------
+    family : Family
+        The kind of shop (personas, optional tables).
+    customers : int, default 5000
+        Customers of the shop.
+    seed : int, optional
+        Seed of the draws; default the family's own.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The contract tables the family has (of the five) and ``personas``.
+    """
     rng = np.random.default_rng([family.seed if seed is None else seed, customers])
     n = customers
     code, par = _params(family, n, rng)
@@ -511,7 +526,20 @@ def _events(rng, par, engagement, order_owner, order_days, ids) -> pd.DataFrame:
 
 
 def write_tables(tables: dict, out_dir: str | Path) -> Path:
-    """Write the tables as `<name>.parquet` (the truth into `truth/personas.parquet`)."""
+    """Write the tables as ``<name>.parquet`` (the truth into ``truth/personas.parquet``).
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        What :func:`generate_family` returned.
+    out_dir : str or Path
+        The input folder to write.
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
     out = Path(out_dir)
     (out / "truth").mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():

@@ -88,7 +88,24 @@ class FamilyResult:
 def write_family(
     name: str, customers: int, out: Path, cdnow_wheel: str | Path | None = None
 ) -> pd.DataFrame | None:
-    """Write a family's input files into `out`; its truth (customer_id, persona) or None."""
+    """Write a family's input files into a folder.
+
+    Parameters
+    ----------
+    name : str
+        ``demo``, ``cdnow`` or one of ``FAMILIES``.
+    customers : int
+        Customers of a synthetic family (CDNOW has its own 23,570).
+    out : Path
+        The input folder to write.
+    cdnow_wheel : str, Path or None, optional
+        Where the lifetimes wheel is, for ``cdnow``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The planted truth (``customer_id``, ``persona`` as text), None for CDNOW.
+    """
     out.mkdir(parents=True, exist_ok=True)
     if name == "demo":
         from shopseg import demo
@@ -120,7 +137,26 @@ def _dbt_executable() -> str:
 
 
 def run_build(project: Path, input_dir: Path, work: Path, timeout: float) -> tuple[float, str]:
-    """One `dbt build` of `project` on `input_dir` into `work`; seconds and a status word."""
+    """Run one ``dbt build`` of a project on an input folder.
+
+    Parameters
+    ----------
+    project : Path
+        The dbt project.
+    input_dir : Path
+        The input folder (``SHOPSEG_INPUT_PATH``).
+    work : Path
+        Folder for the warehouse, target and logs.
+    timeout : float
+        Seconds before the build is stopped.
+
+    Returns
+    -------
+    seconds : float
+        Wall time of the build.
+    status : str
+        ``ok``, ``timeout after N s``, or ``failed:`` and the failed nodes.
+    """
     work.mkdir(parents=True, exist_ok=True)
     db = work / "shopseg.duckdb"
     env = os.environ | {
@@ -174,7 +210,18 @@ class Build:
 
 
 def read_build(db: Path) -> Build:
-    """The current run's segments, metrics, feature rows and fit settings from a warehouse."""
+    """Read the current run's segments, metrics, feature rows and fit settings.
+
+    Parameters
+    ----------
+    db : Path
+        The built warehouse, opened read-only.
+
+    Returns
+    -------
+    Build
+        What the scores are computed from.
+    """
     con = duckdb.connect(str(db), read_only=True)
     try:
         segments = con.execute(
@@ -203,7 +250,20 @@ def read_build(db: Path) -> Build:
 
 
 def persona_ari(segments: pd.DataFrame, truth: pd.DataFrame) -> float:
-    """ARI between segments and planted personas over the persona customers (noise left out)."""
+    """Return the ARI between segments and planted personas (noise customers left out).
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        ``customer_id`` and ``segment_id``.
+    truth : pandas.DataFrame
+        ``customer_id`` and ``persona``.
+
+    Returns
+    -------
+    float
+        Adjusted Rand index over the customers in both.
+    """
     joined = truth[truth["persona"] != NOISE].merge(segments, on="customer_id", how="inner")
     return float(adjusted_rand_score(joined["persona"], joined["segment_id"]))
 
@@ -216,6 +276,22 @@ def bootstrap_stability(
     Each refit runs the library's `fit_segments` (k chosen again) with the build's stored
     settings on a fixed-seed sample without replacement of the feature rows, then
     `score_segments` assigns every customer; the ARI is taken over all customers.
+
+    Parameters
+    ----------
+    build : Build
+        The build's segments, feature rows and settings.
+    resamples : int, default 5
+        Refits.
+    share : float, default BOOTSTRAP_SHARE
+        Share of the customers each refit sees.
+    seed : int, default BOOTSTRAP_SEED
+        Seed of the samples.
+
+    Returns
+    -------
+    float
+        Mean ARI of the refits against the build.
     """
     from shopseg.kmeans import fit_segments, score_segments
 
@@ -242,7 +318,30 @@ def evaluate_family(
     resamples: int = 5,
     timeout: float = 900,
 ) -> FamilyResult:
-    """Write, build and score one family."""
+    """Write, build and score one family.
+
+    Parameters
+    ----------
+    name : str
+        The family.
+    customers : int
+        Customers of a synthetic family.
+    project : Path
+        The dbt project to build.
+    work : Path
+        Folder for the family's input and build.
+    cdnow_wheel : str, Path or None, optional
+        Where the lifetimes wheel is, for ``cdnow``.
+    resamples : int, default 5
+        Refits of the stability score.
+    timeout : float, default 900
+        Seconds before the build is stopped.
+
+    Returns
+    -------
+    FamilyResult
+        The scores; only the build status when the warehouse could not be read.
+    """
     truth = write_family(name, customers, work / "input", cdnow_wheel)
     seconds, status = run_build(project, work / "input", work / "build", timeout)
     result = FamilyResult(name, build_seconds=seconds, build=status)
@@ -267,7 +366,22 @@ def evaluate_family(
 
 
 def markdown(results: list[FamilyResult], customers: int, resamples: int) -> str:
-    """docs/eval.md: how the figures are made, then one table."""
+    """Write docs/eval.md: how the figures are made, then one table.
+
+    Parameters
+    ----------
+    results : list of FamilyResult
+        One per family.
+    customers : int
+        Customers per synthetic family.
+    resamples : int
+        Refits of the stability score.
+
+    Returns
+    -------
+    str
+        The markdown page.
+    """
     head = "| " + " | ".join(COLUMNS) + " |"
     rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
     rows = ["| " + " | ".join(r.cells()) + " |" for r in results]
@@ -318,7 +432,19 @@ def markdown(results: list[FamilyResult], customers: int, resamples: int) -> str
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: evaluate the families and write the markdown table."""
+    """Command line: evaluate the families and write the markdown table.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 once the page is written (a family whose build failed is reported in it), 2 when
+        cdnow is asked for and its wheel is missing.
+    """
     parser = argparse.ArgumentParser(
         prog="shopseg eval",
         description="Build this dbt project on each data family and score the segments.",
