@@ -3,23 +3,30 @@
     shopseg did about it (excluded, repaired or kept). Every check is listed, with 0
     when the input is clean, so a dashboard can chart it over time.
 
+    A check of one row is a flag computed once, where the row is first seen (staging for
+    the row's own values, int_<table>__flagged for its date against the as-of time), and
+    the cleaning models exclude or repair on that same flag: here it is only counted,
+    `count(case when <flag> then 1 end) as <flag>`, so the count and the cleaning cannot
+    disagree (tests/python/test_quality_flags.py checks this). Checks across rows
+    (duplicates, references to unknown orders or customers, customers seen only later)
+    are counted from the keys.
+
     Each input table feeds one aggregate (orders two: per customer and per order id) that
-    counts all of its checks side by side (`count(case when <problem> then 1 end)`),
-    grouped by the key the cross-table checks join on; the per-table totals are then
-    turned into one row per check. (Formerly one scan per check: 50M events read 5 times.)
+    counts all of its checks side by side, grouped by the key the cross-table checks join
+    on; the per-table totals are then turned into one row per check.
 -#}
 with
 
 orders as (
-    select * from {{ ref('shopseg', 'stg_shop__orders') }}
+    select * from {{ ref('shopseg', 'int_orders__flagged') }}
 ),
 
 customers as (
-    select * from {{ ref('shopseg', 'stg_shop__customers') }}
+    select * from {{ ref('shopseg', 'int_customers__flagged') }}
 ),
 
 events as (
-    select * from {{ ref('shopseg', 'stg_shop__events') }}
+    select * from {{ ref('shopseg', 'int_events__flagged') }}
 ),
 
 order_items as (
@@ -30,10 +37,6 @@ products as (
     select * from {{ ref('shopseg', 'stg_shop__products') }}
 ),
 
-as_of as (
-    select * from {{ ref('shopseg', 'int_shop__as_of') }}
-),
-
 spine as (
     select * from {{ ref('shopseg', 'int_customers_spine') }}
 ),
@@ -41,43 +44,32 @@ spine as (
 -- per customer_id (one null group for rows without one): copies and row checks
 customers_per_id as (
     select
-        customers.customer_id,
+        customer_id,
         count(*) as copies,
-        count(case when customers.signup_at > as_of.as_of_at then 1 end) as signed_up_late,
-        count(case when customers.income < 0 then 1 end) as negative_income
+        count(case when is_customer_id_missing then 1 end) as is_customer_id_missing_rows,
+        count(case when is_signed_up_after_as_of then 1 end) as is_signed_up_after_as_of_rows,
+        count(case when is_income_negative then 1 end) as is_income_negative_rows
     from customers
-    cross join as_of
     group by 1
 ),
 
 -- per customer_id of the order rows (null group included): the row checks of orders
 orders_per_customer as (
     select
-        orders.customer_id,
+        customer_id,
         count(*) as order_rows,
-        count(case when orders.order_id is null then 1 end) as missing_order_id,
-        count(case when orders.ordered_at is null then 1 end) as missing_ordered_at,
-        count(
-            case
-                when
-                    orders.ordered_at > as_of.as_of_at
-                    and orders.ordered_at <= as_of.future_cutoff_at
-                    then 1
-            end
-        ) as ordered_late,
-        count(case when orders.ordered_at > as_of.future_cutoff_at then 1 end) as ordered_in_future,
-        count(
-            case when orders.order_total is null and not orders.is_total_out_of_range then 1 end
-        ) as missing_total,
-        count(case when orders.is_total_not_finite then 1 end) as not_finite_total,
-        count(
-            case when orders.is_total_out_of_range and not orders.is_total_not_finite then 1 end
-        ) as out_of_range_total,
-        count(case when orders.order_total < 0 then 1 end) as negative_total,
-        count(case when orders.status = 'unmapped' then 1 end) as unmapped_status,
-        count(case when orders.status = 'pending' then 1 end) as pending_status
+        count(case when is_order_id_missing then 1 end) as is_order_id_missing_rows,
+        count(case when is_customer_id_missing then 1 end) as is_customer_id_missing_rows,
+        count(case when is_ordered_at_missing then 1 end) as is_ordered_at_missing_rows,
+        count(case when is_ordered_after_as_of then 1 end) as is_ordered_after_as_of_rows,
+        count(case when is_ordered_in_future then 1 end) as is_ordered_in_future_rows,
+        count(case when is_total_missing then 1 end) as is_total_missing_rows,
+        count(case when is_total_not_finite then 1 end) as is_total_not_finite_rows,
+        count(case when is_total_beyond_max then 1 end) as is_total_beyond_max_rows,
+        count(case when is_total_negative then 1 end) as is_total_negative_rows,
+        count(case when is_status_unmapped then 1 end) as is_status_unmapped_rows,
+        count(case when is_status_pending then 1 end) as is_status_pending_rows
     from orders
-    cross join as_of
     group by 1
 ),
 
@@ -87,39 +79,31 @@ order_ids as (
         order_id,
         count(*) as copies
     from orders
-    where order_id is not null
+    where not is_order_id_missing
     group by 1
 ),
 
 -- per customer_id of the events (null group: anonymous events): the row checks of events
 events_per_customer as (
     select
-        events.customer_id,
+        customer_id,
         count(*) as event_rows,
-        count(case when events.occurred_at is null then 1 end) as missing_occurred_at,
-        count(
-            case
-                when
-                    events.occurred_at > as_of.as_of_at
-                    and events.occurred_at <= as_of.future_cutoff_at
-                    then 1
-            end
-        ) as occurred_late,
-        count(case when events.occurred_at > as_of.future_cutoff_at then 1 end)
-            as occurred_in_future,
-        count(case when events.session_id is null then 1 end) as missing_session_id
+        count(case when is_customer_id_missing then 1 end) as is_customer_id_missing_rows,
+        count(case when is_occurred_at_missing then 1 end) as is_occurred_at_missing_rows,
+        count(case when is_occurred_after_as_of then 1 end) as is_occurred_after_as_of_rows,
+        count(case when is_occurred_in_future then 1 end) as is_occurred_in_future_rows,
+        count(case when is_session_id_missing then 1 end) as is_session_id_missing_rows
     from events
-    cross join as_of
     group by 1
 ),
 
 customer_counts as (
     select
-        coalesce(sum(case when customer_id is null then copies end), 0) as missing_customer_id,
+        coalesce(sum(is_customer_id_missing_rows), 0) as is_customer_id_missing_rows,
         coalesce(sum(case when customer_id is not null then copies - 1 end), 0)
             as duplicated_customer_id,
-        coalesce(sum(signed_up_late), 0) as signed_up_late,
-        coalesce(sum(negative_income), 0) as negative_income,
+        coalesce(sum(is_signed_up_after_as_of_rows), 0) as is_signed_up_after_as_of_rows,
+        coalesce(sum(is_income_negative_rows), 0) as is_income_negative_rows,
         count(customer_id) as registered_customers
     from customers_per_id
 ),
@@ -127,25 +111,21 @@ customer_counts as (
 -- customers_per_id holds each registered customer_id once, and its null group joins nothing
 order_counts as (
     select
-        coalesce(sum(orders_per_customer.missing_order_id), 0) as missing_order_id,
-        coalesce(
-            sum(
-                case
-                    when orders_per_customer.customer_id is null
-                        then orders_per_customer.order_rows
-                end
-            ),
-            0
-        ) as missing_customer_id,
-        coalesce(sum(orders_per_customer.missing_ordered_at), 0) as missing_ordered_at,
-        coalesce(sum(orders_per_customer.ordered_late), 0) as ordered_late,
-        coalesce(sum(orders_per_customer.ordered_in_future), 0) as ordered_in_future,
-        coalesce(sum(orders_per_customer.missing_total), 0) as missing_total,
-        coalesce(sum(orders_per_customer.not_finite_total), 0) as not_finite_total,
-        coalesce(sum(orders_per_customer.out_of_range_total), 0) as out_of_range_total,
-        coalesce(sum(orders_per_customer.negative_total), 0) as negative_total,
-        coalesce(sum(orders_per_customer.unmapped_status), 0) as unmapped_status,
-        coalesce(sum(orders_per_customer.pending_status), 0) as pending_status,
+        coalesce(sum(orders_per_customer.is_order_id_missing_rows), 0) as is_order_id_missing_rows,
+        coalesce(sum(orders_per_customer.is_customer_id_missing_rows), 0)
+            as is_customer_id_missing_rows,
+        coalesce(sum(orders_per_customer.is_ordered_at_missing_rows), 0)
+            as is_ordered_at_missing_rows,
+        coalesce(sum(orders_per_customer.is_ordered_after_as_of_rows), 0)
+            as is_ordered_after_as_of_rows,
+        coalesce(sum(orders_per_customer.is_ordered_in_future_rows), 0)
+            as is_ordered_in_future_rows,
+        coalesce(sum(orders_per_customer.is_total_missing_rows), 0) as is_total_missing_rows,
+        coalesce(sum(orders_per_customer.is_total_not_finite_rows), 0) as is_total_not_finite_rows,
+        coalesce(sum(orders_per_customer.is_total_beyond_max_rows), 0) as is_total_beyond_max_rows,
+        coalesce(sum(orders_per_customer.is_total_negative_rows), 0) as is_total_negative_rows,
+        coalesce(sum(orders_per_customer.is_status_unmapped_rows), 0) as is_status_unmapped_rows,
+        coalesce(sum(orders_per_customer.is_status_pending_rows), 0) as is_status_pending_rows,
         coalesce(
             sum(
                 case
@@ -164,15 +144,8 @@ order_counts as (
 
 event_counts as (
     select
-        coalesce(
-            sum(
-                case
-                    when events_per_customer.customer_id is null
-                        then events_per_customer.event_rows
-                end
-            ),
-            0
-        ) as missing_customer_id,
+        coalesce(sum(events_per_customer.is_customer_id_missing_rows), 0)
+            as is_customer_id_missing_rows,
         coalesce(
             sum(
                 case
@@ -184,18 +157,14 @@ event_counts as (
             ),
             0
         ) as unregistered_customer,
-        coalesce(sum(events_per_customer.missing_occurred_at), 0) as missing_occurred_at,
-        coalesce(sum(events_per_customer.occurred_late), 0) as occurred_late,
-        coalesce(sum(events_per_customer.occurred_in_future), 0) as occurred_in_future,
-        coalesce(
-            sum(
-                case
-                    when events_per_customer.customer_id is not null
-                        then events_per_customer.missing_session_id
-                end
-            ),
-            0
-        ) as missing_session_id
+        coalesce(sum(events_per_customer.is_occurred_at_missing_rows), 0)
+            as is_occurred_at_missing_rows,
+        coalesce(sum(events_per_customer.is_occurred_after_as_of_rows), 0)
+            as is_occurred_after_as_of_rows,
+        coalesce(sum(events_per_customer.is_occurred_in_future_rows), 0)
+            as is_occurred_in_future_rows,
+        coalesce(sum(events_per_customer.is_session_id_missing_rows), 0)
+            as is_session_id_missing_rows
     from events_per_customer
     left join customers_per_id
         on events_per_customer.customer_id = customers_per_id.customer_id
@@ -209,9 +178,8 @@ order_id_counts as (
 order_item_counts as (
     select
         count(case when order_ids.order_id is null then 1 end) as unknown_order,
-        count(
-            case when not (order_items.quantity > 0 and order_items.unit_price >= 0) then 1 end
-        ) as invalid_quantity_or_price
+        count(case when order_items.is_quantity_or_price_invalid then 1 end)
+            as is_quantity_or_price_invalid_rows
     from order_items
     left join order_ids
         on order_items.order_id = order_ids.order_id
@@ -257,7 +225,7 @@ checks as (
         'orders' as table_name,
         'order_id missing' as problem,
         'excluded' as handling,
-        missing_order_id as rows_affected
+        is_order_id_missing_rows as rows_affected
     from order_counts
     union all
     select
@@ -271,21 +239,21 @@ checks as (
         'orders' as table_name,
         'customer_id missing' as problem,
         'excluded' as handling,
-        missing_customer_id as rows_affected
+        is_customer_id_missing_rows as rows_affected
     from order_counts
     union all
     select
         'orders' as table_name,
         'ordered_at missing or not a timestamp' as problem,
         'excluded' as handling,
-        missing_ordered_at as rows_affected
+        is_ordered_at_missing_rows as rows_affected
     from order_counts
     union all
     select
         'orders' as table_name,
         'ordered_at after the as-of time' as problem,
         'excluded' as handling,
-        ordered_late as rows_affected
+        is_ordered_after_as_of_rows as rows_affected
     from order_counts
     union all
     select
@@ -293,49 +261,49 @@ checks as (
         'ordered_at in the future (after the build start + shop_future_tolerance_hours)'
             as problem,
         'excluded' as handling,
-        ordered_in_future as rows_affected
+        is_ordered_in_future_rows as rows_affected
     from order_counts
     union all
     select
         'orders' as table_name,
         'order_total missing or not a number' as problem,
         'excluded' as handling,
-        missing_total as rows_affected
+        is_total_missing_rows as rows_affected
     from order_counts
     union all
     select
         'orders' as table_name,
         'order_total NaN or infinite' as problem,
         'excluded' as handling,
-        not_finite_total as rows_affected
+        is_total_not_finite_rows as rows_affected
     from order_counts
     union all
     select
         'orders' as table_name,
         'order_total beyond shop_max_order_total' as problem,
         'excluded' as handling,
-        out_of_range_total as rows_affected
+        is_total_beyond_max_rows as rows_affected
     from order_counts
     union all
     select
         'orders' as table_name,
         'order_total negative' as problem,
         'excluded' as handling,
-        negative_total as rows_affected
+        is_total_negative_rows as rows_affected
     from order_counts
     union all
     select
         'orders' as table_name,
         'status word not in shop_status_map' as problem,
         'excluded' as handling,
-        unmapped_status as rows_affected
+        is_status_unmapped_rows as rows_affected
     from order_counts
     union all
     select
         'orders' as table_name,
         'status pending (not paid yet)' as problem,
         'excluded' as handling,
-        pending_status as rows_affected
+        is_status_pending_rows as rows_affected
     from order_counts
     union all
     select
@@ -354,7 +322,7 @@ checks as (
         'customers' as table_name,
         'customer_id missing' as problem,
         'excluded' as handling,
-        missing_customer_id as rows_affected
+        is_customer_id_missing_rows as rows_affected
     from customer_counts
     union all
     select
@@ -368,21 +336,21 @@ checks as (
         'customers' as table_name,
         'signup_at after the as-of time' as problem,
         'excluded' as handling,
-        signed_up_late as rows_affected
+        is_signed_up_after_as_of_rows as rows_affected
     from customer_counts
     union all
     select
         'customers' as table_name,
         'income negative' as problem,
         'repaired, set to null' as handling,
-        negative_income as rows_affected
+        is_income_negative_rows as rows_affected
     from customer_counts
     union all
     select
         'events' as table_name,
         'customer_id missing (anonymous)' as problem,
         'excluded' as handling,
-        missing_customer_id as rows_affected
+        is_customer_id_missing_rows as rows_affected
     from event_counts
     union all
     select
@@ -401,14 +369,14 @@ checks as (
         'events' as table_name,
         'occurred_at missing or not a timestamp' as problem,
         'excluded' as handling,
-        missing_occurred_at as rows_affected
+        is_occurred_at_missing_rows as rows_affected
     from event_counts
     union all
     select
         'events' as table_name,
         'occurred_at after the as-of time' as problem,
         'excluded' as handling,
-        occurred_late as rows_affected
+        is_occurred_after_as_of_rows as rows_affected
     from event_counts
     union all
     select
@@ -416,14 +384,14 @@ checks as (
         'occurred_at in the future (after the build start + shop_future_tolerance_hours)'
             as problem,
         'excluded' as handling,
-        occurred_in_future as rows_affected
+        is_occurred_in_future_rows as rows_affected
     from event_counts
     union all
     select
         'events' as table_name,
         'session_id missing' as problem,
         'repaired, sessions rebuilt from inactivity gaps' as handling,
-        missing_session_id as rows_affected
+        is_session_id_missing_rows as rows_affected
     from event_counts
     union all
     select
@@ -437,7 +405,7 @@ checks as (
         'order_items' as table_name,
         'quantity not positive or unit_price negative' as problem,
         'excluded' as handling,
-        invalid_quantity_or_price as rows_affected
+        is_quantity_or_price_invalid_rows as rows_affected
     from order_item_counts
     union all
     select

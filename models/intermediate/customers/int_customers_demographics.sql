@@ -2,7 +2,7 @@
 with
 
 customers as (
-    select * from {{ ref('shopseg', 'stg_shop__customers') }}
+    select * from {{ ref('shopseg', 'int_customers__flagged') }}
 ),
 
 as_of as (
@@ -26,7 +26,7 @@ ranked as (
                 customers.acquisition_channel nulls last
         ) as customer_rank
     from customers
-    where customers.customer_id is not null
+    where not customers.is_customer_id_missing
 ),
 
 normalised as (
@@ -48,10 +48,10 @@ normalised as (
             else 'unknown'
         end as gender,
         coalesce(ranked.country, 'unknown') as country,
-        case when ranked.income >= 0 then ranked.income end as income,
+        case when not ranked.is_income_negative then ranked.income end as income,
         coalesce(ranked.acquisition_channel, 'unknown') as acquisition_channel,
         case
-            when ranked.signup_at <= as_of.as_of_at
+            when not ranked.is_signed_up_after_as_of
                 then {{ dbt.datediff('ranked.signup_at', 'as_of.as_of_at', 'day') }}
         end as tenure_days
     from ranked

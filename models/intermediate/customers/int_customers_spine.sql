@@ -1,20 +1,20 @@
-{#- Every customer seen anywhere up to the as-of time: customers, orders or events. -#}
+{#-
+    Every customer seen anywhere up to the as-of time: customers, orders or events. A row
+    without a date counts; a row dated after the as-of time (the flags of the
+    int_<table>__flagged views) does not.
+-#}
 with
 
 customers as (
-    select * from {{ ref('shopseg', 'stg_shop__customers') }}
+    select * from {{ ref('shopseg', 'int_customers__flagged') }}
 ),
 
 orders as (
-    select * from {{ ref('shopseg', 'stg_shop__orders') }}
+    select * from {{ ref('shopseg', 'int_orders__flagged') }}
 ),
 
 events as (
-    select * from {{ ref('shopseg', 'stg_shop__events') }}
-),
-
-as_of as (
-    select * from {{ ref('shopseg', 'int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_events__flagged') }}
 ),
 
 seen as (
@@ -22,8 +22,7 @@ seen as (
         customers.customer_id,
         'customers' as seen_in
     from customers
-    cross join as_of
-    where coalesce(customers.signup_at <= as_of.as_of_at, true)
+    where not customers.is_signed_up_after_as_of
 
     union all
 
@@ -31,8 +30,7 @@ seen as (
         orders.customer_id,
         'orders' as seen_in
     from orders
-    cross join as_of
-    where coalesce(orders.ordered_at <= as_of.as_of_at, true)
+    where not (orders.is_ordered_after_as_of or orders.is_ordered_in_future)
 
     union all
 
@@ -40,8 +38,7 @@ seen as (
         events.customer_id,
         'events' as seen_in
     from events
-    cross join as_of
-    where coalesce(events.occurred_at <= as_of.as_of_at, true)
+    where not (events.is_occurred_after_as_of or events.is_occurred_in_future)
 ),
 
 spine as (

@@ -1,16 +1,13 @@
 {#-
-    Events of known customers up to the as-of time, each with a session key: the
-    input session_id where present, otherwise a session rebuilt from gaps of more than
-    `shop_session_gap_minutes` of inactivity between a customer's events.
+    Valid events (is_valid of int_events__flagged: a known customer, up to the as-of
+    time), each with a session key: the input session_id where present, otherwise a
+    session rebuilt from gaps of more than `shop_session_gap_minutes` of inactivity
+    between a customer's events (is_session_id_missing, counted in data_quality_issues).
 -#}
 with
 
 events as (
-    select * from {{ ref('shopseg', 'stg_shop__events') }}
-),
-
-as_of as (
-    select * from {{ ref('shopseg', 'int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_events__flagged') }}
 ),
 
 given_events as (
@@ -25,11 +22,9 @@ given_events as (
         events.event_type,
         events.occurred_at
     from events
-    cross join as_of
     where
-        events.customer_id is not null
-        and events.occurred_at <= as_of.as_of_at
-        and events.session_id is not null
+        events.is_valid
+        and not events.is_session_id_missing
 ),
 
 gaps as (
@@ -43,11 +38,9 @@ gaps as (
             order by events.occurred_at, events.event_id
         ) as previous_occurred_at
     from events
-    cross join as_of
     where
-        events.customer_id is not null
-        and events.occurred_at <= as_of.as_of_at
-        and events.session_id is null
+        events.is_valid
+        and events.is_session_id_missing
 ),
 
 session_starts as (

@@ -38,8 +38,8 @@ enriched as (
         on items.product_id = product_categories.product_id
     where
         orders.is_completed
-        and items.quantity > 0
-        and items.unit_price >= 0
+        and not items.is_quantity_or_price_invalid
+        and not items.is_quantity_or_price_missing
 )
 
 select * from enriched

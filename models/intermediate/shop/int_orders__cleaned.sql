@@ -1,17 +1,23 @@
-{#- Valid orders up to the as-of time, one row per order_id (the earliest wins). -#}
+{#-
+    Valid orders up to the as-of time, one row per order_id: the earliest row of an
+    order_id wins, and the order is left out when that row is not valid (is_valid of
+    int_orders__flagged, whose flags data_quality_issues counts).
+-#}
 with
 
 orders as (
-    select * from {{ ref('shopseg', 'stg_shop__orders') }}
-),
-
-as_of as (
-    select * from {{ ref('shopseg', 'int_shop__as_of') }}
+    select * from {{ ref('shopseg', 'int_orders__flagged') }}
 ),
 
 ranked as (
     select
-        orders.*,
+        orders.order_id,
+        orders.customer_id,
+        orders.ordered_at,
+        orders.order_total,
+        orders.discount_amount,
+        orders.status,
+        orders.is_valid,
         row_number() over (
             partition by orders.order_id
             -- nulls last spelled out: Spark sorts them first (DuckDB, PostgreSQL last)
@@ -24,7 +30,7 @@ ranked as (
                 orders.discount_amount nulls last
         ) as order_rank
     from orders
-    where orders.order_id is not null
+    where not orders.is_order_id_missing
 ),
 
 cleaned as (
@@ -40,14 +46,9 @@ cleaned as (
         ranked.status = 'returned' as is_returned,
         coalesce(ranked.discount_amount, 0) > 0 as has_discount
     from ranked
-    cross join as_of
     where
         ranked.order_rank = 1
-        and ranked.customer_id is not null
-        and ranked.ordered_at <= as_of.as_of_at
-        and ranked.order_total >= 0
-        -- pending orders and words shop_status_map lacks are no purchase: counted, left out
-        and ranked.status in ('completed', 'cancelled', 'returned')
+        and ranked.is_valid
 )
 
 select * from cleaned

@@ -16,6 +16,16 @@ renamed as (
             lower(trim(cast(acquisition_channel as {{ dbt.type_string() }}))), ''
         ) as acquisition_channel
     from source
+),
+
+-- the row checks, each a flag computed once: data_quality_issues counts them
+flagged as (
+    select
+        *,
+        customer_id is null as is_customer_id_missing,
+        -- repaired (set to null) in int_customers_demographics
+        coalesce(income < 0, false) as is_income_negative
+    from renamed
 )
 
-select * from renamed
+select * from flagged

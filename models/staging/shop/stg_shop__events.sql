@@ -12,6 +12,18 @@ renamed as (
         lower(trim(cast(event_type as {{ dbt.type_string() }}))) as event_type,
         {{ shop_safe_cast('occurred_at', dbt.type_timestamp()) }} as occurred_at
     from source
+),
+
+-- the row checks, each a flag computed once: int_events__flagged adds those that need
+-- the as-of time, data_quality_issues counts them
+flagged as (
+    select
+        *,
+        customer_id is null as is_customer_id_missing,
+        occurred_at is null as is_occurred_at_missing,
+        -- of a known customer's event (an anonymous one is excluded, not repaired)
+        session_id is null and customer_id is not null as is_session_id_missing
+    from renamed
 )
 
-select * from renamed
+select * from flagged

@@ -32,6 +32,7 @@ typed as (
         order_id,
         customer_id,
         ordered_at,
+        order_total_raw,
         case
             when order_total_raw between -{{ max_total }} and {{ max_total }}
                 then {{ shop_cast_money('order_total_raw') }}
@@ -41,14 +42,36 @@ typed as (
                 then {{ shop_cast_money('discount_amount_raw') }}
         end as discount_amount,
         status_word,
-        status,
-        order_total_raw is not null
-        and order_total_raw not between -{{ max_total }} and {{ max_total }}
-            as is_total_out_of_range,
-        -- NaN sorts above every number (DuckDB and PostgreSQL), infinities beyond 1e308
-        order_total_raw is not null
-        and order_total_raw not between -1e308 and 1e308 as is_total_not_finite
+        status
     from renamed
+),
+
+-- the row checks, each a flag computed here once: int_orders__flagged adds those that
+-- need the as-of time, int_orders__cleaned excludes on them, data_quality_issues counts them
+flagged as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        order_total,
+        discount_amount,
+        status_word,
+        status,
+        order_id is null as is_order_id_missing,
+        customer_id is null as is_customer_id_missing,
+        ordered_at is null as is_ordered_at_missing,
+        order_total_raw is null as is_total_missing,
+        -- NaN sorts above every number (DuckDB and PostgreSQL), infinities beyond 1e308
+        coalesce(order_total_raw not between -1e308 and 1e308, false) as is_total_not_finite,
+        coalesce(
+            order_total_raw between -1e308 and 1e308
+            and order_total_raw not between -{{ max_total }} and {{ max_total }},
+            false
+        ) as is_total_beyond_max,
+        coalesce(order_total < 0, false) as is_total_negative,
+        status = 'pending' as is_status_pending,
+        status = 'unmapped' as is_status_unmapped
+    from typed
 )
 
-select * from typed
+select * from flagged
