@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import Field, asdict, dataclass, field, fields
+from typing import Any, Self
 
 DEFAULT_FEATURES: tuple[str, ...] = (
     # purchase (RFM and how the customer buys)
@@ -29,26 +30,153 @@ class ConfigError(ValueError):
     """A setting has a value shopseg cannot use; the message names the var."""
 
 
-@dataclass(frozen=True)
-class SegmentConfig:
-    """Settings of one segmentation fit."""
+ALGORITHM_NAMES = ("kmeans", "agglomerative")  # shop_algorithm: shopseg.kmeans.ALGORITHMS
+_NULL_TEXT = ("", "none", "null")  # how dbt renders a null var (and what users write for one)
 
-    features: tuple[str, ...] = DEFAULT_FEATURES
-    k_min: int = 3
-    k_max: int = 8
-    k: int | None = None
-    random_state: int = 42
-    n_init: int = 4
-    sweep_sample_size: int = 50_000
-    fit_sample_size: int = 200_000
-    silhouette_sample_size: int = 10_000
-    min_segment_share: float = 0.02
-    winsor_quantile: float = 0.01
-    skew_threshold: float = 1.0
-    outlier_quantile: float = 0.99
-    algorithm: str = "kmeans"
-    agglomerative_sample_size: int = 5_000
-    match_max_distance: float = 1.5
+
+def setting(default: Any, var: str, *, count: bool = False, null_is_default: bool = False) -> Any:
+    """A field of a settings dataclass: its default and the dbt var that sets it.
+
+    Parameters
+    ----------
+    default : Any
+        The library's default, the one dbt_project.yml and the README repeat.
+    var : str
+        The dbt var that sets it (named in every error message about it).
+    count : bool, default=False
+        True for a count, which must be at least 1.
+    null_is_default : bool, default=False
+        True when a null var means the default (else null is refused unless the field's
+        type allows None).
+
+    Returns
+    -------
+    dataclasses.Field
+        The field, with `var`, `count` and `null_is_default` in its metadata (read by
+        `Settings.from_mapping`, `Settings.check_counts` and `setting_vars`).
+    """
+    metadata = {"var": var, "count": count, "null_is_default": null_is_default}
+    return field(default=default, metadata=metadata)
+
+
+class Settings:
+    """A settings dataclass whose fields are made with `setting`, read from dbt config."""
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Self:
+        """Build from a mapping of strings or values (as dbt config renders vars).
+
+        Parameters
+        ----------
+        values : Mapping[str, Any]
+            Field name to value; a value may be the text dbt renders for a var ("3",
+            "None", "0.05", a JSON list). Fields not in the mapping keep their defaults;
+            keys that are no field are ignored.
+
+        Returns
+        -------
+        Self
+            The settings.
+
+        Raises
+        ------
+        ConfigError
+            When a value cannot be read as the field's type; the message names the var.
+        """
+        hints = typing.get_type_hints(cls)
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if "var" not in f.metadata or f.name not in values:
+                continue
+            raw = values[f.name]
+            try:
+                kwargs[f.name] = _coerce(f, hints[f.name], raw)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{f.metadata['var']} = {raw!r} is not valid: {exc}") from exc
+        return cls(**kwargs)
+
+    def check_counts(self) -> None:
+        """Raise ConfigError naming the var of any count setting below 1."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("count") and value < 1:
+                raise ConfigError(f"{f.metadata['var']} must be at least 1, got {value}")
+
+
+def setting_vars(cls: type) -> dict[str, str]:
+    """Field name to dbt var of each setting of a settings dataclass.
+
+    Parameters
+    ----------
+    cls : type
+        A dataclass whose fields are made with `setting`.
+
+    Returns
+    -------
+    dict[str, str]
+        Field name to var name, in field order.
+    """
+    return {f.name: f.metadata["var"] for f in fields(cls) if "var" in f.metadata}
+
+
+def _coerce(f: Field, hint: Any, raw: Any) -> Any:
+    """A raw setting as the field's type: int, float, str, a tuple of str, or None."""
+    options = typing.get_args(hint) if typing.get_origin(hint) is not tuple else ()
+    nullable = type(None) in options
+    kind = next((o for o in options if o is not type(None)), hint) if nullable else hint
+    is_list = typing.get_origin(kind) is tuple
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.lower() in _NULL_TEXT:
+            raw = None
+        elif kind is str:
+            return text.lower()
+        elif is_list:
+            raw = json.loads(text) if text.startswith("[") else text.split(",")
+        else:
+            raw = json.loads(text)
+    if raw is None:
+        if f.metadata.get("null_is_default"):
+            return f.default
+        if nullable:
+            return None
+        raise ValueError("a value is required")
+    if is_list:
+        items = tuple(str(x).strip() for x in raw)
+        if len(set(items)) != len(items):
+            raise ValueError("a name is listed twice")
+        return items
+    if kind is float:
+        return float(raw)
+    if kind is str:
+        return str(raw).lower()
+    if isinstance(raw, float) and not raw.is_integer():
+        raise ValueError("expected a whole number")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class SegmentConfig(Settings):
+    """Settings of one segmentation fit (defaults here; dbt_project.yml repeats them)."""
+
+    features: tuple[str, ...] = setting(
+        DEFAULT_FEATURES, "shop_segment_features", null_is_default=True
+    )
+    k_min: int = setting(3, "shop_k_min")
+    k_max: int = setting(8, "shop_k_max")
+    k: int | None = setting(None, "shop_k")
+    random_state: int = setting(42, "shop_random_state")
+    n_init: int = setting(4, "shop_n_init", count=True)
+    sweep_sample_size: int = setting(50_000, "shop_sweep_sample_size", count=True)
+    fit_sample_size: int = setting(200_000, "shop_fit_sample_size", count=True)
+    silhouette_sample_size: int = setting(10_000, "shop_silhouette_sample_size", count=True)
+    min_segment_share: float = setting(0.02, "shop_min_segment_share")
+    winsor_quantile: float = setting(0.01, "shop_winsor_quantile")
+    skew_threshold: float = setting(1.0, "shop_skew_threshold")
+    outlier_quantile: float = setting(0.99, "shop_outlier_quantile")
+    algorithm: str = setting("kmeans", "shop_algorithm")
+    agglomerative_sample_size: int = setting(5_000, "shop_agglomerative_sample_size", count=True)
+    match_max_distance: float = setting(1.5, "shop_segment_match_max_distance")
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -70,85 +198,52 @@ class SegmentConfig:
             raise ConfigError(
                 f"shop_outlier_quantile must be in (0, 1], got {self.outlier_quantile}"
             )
-        if self.algorithm not in ("kmeans", "agglomerative"):
+        if self.algorithm not in ALGORITHM_NAMES:
             raise ConfigError(
-                f"shop_algorithm must be kmeans or agglomerative, got {self.algorithm!r}"
+                f"shop_algorithm must be one of {list(ALGORITHM_NAMES)}, got {self.algorithm!r}"
             )
         if self.match_max_distance < 0:
             raise ConfigError(
                 f"shop_segment_match_max_distance must be >= 0, got {self.match_max_distance}"
             )
-        for name in (
-            "agglomerative_sample_size",
-            "n_init",
-            "sweep_sample_size",
-            "fit_sample_size",
-            "silhouette_sample_size",
-        ):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"shop_{name} must be positive, got {getattr(self, name)}")
+        self.check_counts()
         if not self.features:
             raise ConfigError("shop_segment_features is empty")
 
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> SegmentConfig:
-        """Build from a mapping of strings or values (as dbt config renders vars)."""
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name == "extra" or f.name not in values:
-                continue
-            raw = values[f.name]
-            try:
-                kwargs[f.name] = _coerce(f.name, raw)
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(f"shop_{f.name} = {raw!r} is not valid: {exc}") from exc
-        return cls(**kwargs)
-
     def to_json(self) -> str:
-        """The settings as canonical JSON (for run ids and the runs table)."""
+        """The settings as canonical JSON (for run ids and the runs table).
+
+        Returns
+        -------
+        str
+            Sorted-key JSON of every setting but `extra`, features as a list.
+        """
         data = asdict(self)
         data.pop("extra")
         data["features"] = list(self.features)
         return json.dumps(data, sort_keys=True)
 
 
-def _coerce(name: str, raw: Any) -> Any:
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text.lower() in ("", "none", "null"):
-            raw = None
-        elif name == "features":
-            raw = json.loads(text) if text.startswith("[") else [t for t in text.split(",")]
-        elif name == "algorithm":
-            return text.lower()
-        else:
-            raw = json.loads(text)
-    if raw is None:
-        if name == "features":
-            return DEFAULT_FEATURES
-        if name == "k":
-            return None
-        raise ValueError("a value is required")
-    if name == "features":
-        items = tuple(str(x).strip() for x in raw)
-        if len(set(items)) != len(items):
-            raise ValueError("features are listed twice")
-        return items
-    if name in (
-        "min_segment_share",
-        "winsor_quantile",
-        "skew_threshold",
-        "outlier_quantile",
-        "match_max_distance",
-    ):
-        return float(raw)
-    if isinstance(raw, float) and not raw.is_integer():
-        raise ValueError("expected a whole number")
-    return int(raw)
-
-
 def parse_bool(value: Any, var: str) -> bool:
-    """A boolean setting from a dbt-rendered value ('True', 'false', 1, ...)."""
+    """A boolean setting from a dbt-rendered value ('True', 'false', 1, ...).
+
+    Parameters
+    ----------
+    value : Any
+        A bool, or text such as "True", "false", "1", "yes", "off".
+    var : str
+        The var it comes from, named in the error.
+
+    Returns
+    -------
+    bool
+        The setting.
+
+    Raises
+    ------
+    ConfigError
+        When the value is neither true nor false.
+    """
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -59,7 +59,22 @@ class SegmentModel:
 
 
 def sample_rows(n_rows: int, size: int, random_state: int) -> np.ndarray:
-    """Sorted positions of a fixed-seed uniform sample of at most `size` rows."""
+    """Sorted positions of a fixed-seed uniform sample of at most `size` rows.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows to sample from.
+    size : int
+        Largest sample; with `n_rows` <= `size` every row is taken.
+    random_state : int
+        Seed of the sample.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted row positions, without repeats.
+    """
     if n_rows <= size:
         return np.arange(n_rows)
     rng = np.random.default_rng(random_state)
@@ -67,15 +82,27 @@ def sample_rows(n_rows: int, size: int, random_state: int) -> np.ndarray:
 
 
 def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
-    """Fit K-means for each candidate k and record the quality indices of each."""
+    """Cluster a bounded sample for each candidate k and record the quality indices of each.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The fit sample in standardised space.
+    config : SegmentConfig
+        The settings: k range (or fixed k), algorithm, sample sizes, seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per k tried (k below 2 or above the distinct rows is skipped): k, silhouette,
+        inertia, between_ss, calinski_harabasz, davies_bouldin, min_segment_share,
+        sample_size, elbow_score. Empty when no k could be tried.
+    """
     n = x.shape[0]
     ks = [config.k] if config.k is not None else list(range(config.k_min, config.k_max + 1))
-    size = config.sweep_sample_size
-    if config.algorithm == "agglomerative":
-        size = min(size, config.agglomerative_sample_size)
-    sweep_idx = sample_rows(n, size, config.random_state)
-    xs = x[sweep_idx]
-    tree = _ward_tree(xs) if config.algorithm == "agglomerative" else None
+    algorithm = algorithm_of(config.algorithm)
+    xs = x[sample_rows(n, algorithm.sweep_size(config), config.random_state)]
+    cluster = algorithm.clusterer(xs, config)
     sil_idx = sample_rows(len(xs), config.silhouette_sample_size, config.random_state + 1)
     total_ss = float(((xs - xs.mean(axis=0)) ** 2).sum())
     distinct_rows = len(np.unique(xs, axis=0))
@@ -85,7 +112,8 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
             log.info("shopseg: k=%d skipped: %d distinct customers", k, distinct_rows)
             continue
         started = time.perf_counter()
-        _, labels, inertia = _cluster(xs, k, config, tree)
+        centres, labels = cluster(k)
+        inertia = _inertia(xs, centres, labels)
         sizes = np.bincount(labels, minlength=k)
         sil_labels.append(labels[sil_idx])
         rows.append(
@@ -124,7 +152,23 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
 def silhouettes(
     x: np.ndarray, label_sets: Sequence[np.ndarray], chunk_rows: int = 1024
 ) -> list[float]:
-    """Mean silhouette of each labelling of x, from one chunked pass over the distances."""
+    """Mean silhouette of each labelling of x, from one chunked pass over the distances.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The rows, shape (n, features).
+    label_sets : Sequence[numpy.ndarray]
+        Labellings of the rows, each of length n.
+    chunk_rows : int, default=1024
+        Rows whose distances to all rows are held in memory at once.
+
+    Returns
+    -------
+    list[float]
+        The mean silhouette of each labelling (as scikit-learn's silhouette_score); nan for
+        a labelling with one cluster.
+    """
     n = x.shape[0]
     x = np.ascontiguousarray(x, dtype=np.float64)
     squared = np.einsum("ij,ij->i", x, x)
@@ -163,7 +207,25 @@ def silhouettes(
 
 
 def choose_k(sweep: pd.DataFrame, min_segment_share: float) -> tuple[int, str]:
-    """Best silhouette among k whose smallest segment reaches min_segment_share."""
+    """Best silhouette among k whose smallest segment reaches min_segment_share.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        The k sweep (see `sweep_k`).
+    min_segment_share : float
+        Smallest share of customers a segment of an eligible k holds.
+
+    Returns
+    -------
+    tuple[int, str]
+        The chosen k and the rule that chose it.
+
+    Raises
+    ------
+    ValueError
+        When the sweep is empty.
+    """
     if sweep.empty:
         raise ValueError("no k could be tried: too few distinct customers")
     eligible = sweep[sweep["min_segment_share"] >= min_segment_share]
@@ -181,8 +243,25 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
     Degenerate inputs get one segment, FALLBACK_NAME, with status 'fallback: <reason>':
     fewer customers than the smallest k, no feature that varies, or fewer distinct
     feature profiles than the smallest k. No customer at all is an error.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        customer_id and the raw features of every customer.
+    config : SegmentConfig
+        The settings of the fit.
+
+    Returns
+    -------
+    SegmentModel
+        The fitted model, segment ids 1..k in order of size (largest first).
+
+    Raises
+    ------
+    ValueError
+        When customer_id is missing, null or repeated, or there is no customer.
     """
-    _check_ids(features)
+    check_ids(features)
     if features.empty:
         raise ValueError(
             "customer_features: no customers to segment: the input has no customer_id in "
@@ -220,14 +299,7 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         reason = f"{distinct} distinct feature profiles, fewer than {k_var}"
         return _single_segment(fit_frame, len(ordered), config, reason, pre)
     k, rule = choose_k(sweep, config.min_segment_share)
-    dendrogram = None
-    if config.algorithm == "agglomerative":
-        sample = x[sample_rows(len(x), config.agglomerative_sample_size, config.random_state)]
-        dendrogram = _ward_tree(sample)
-        centres, _, _ = _cluster(sample, k, config, dendrogram)
-        raw_labels = _nearest(x, centres)  # everyone else joins the nearest cluster centre
-    else:
-        centres, raw_labels, _ = _cluster(x, k, config, None)
+    centres, raw_labels, dendrogram = algorithm_of(config.algorithm).fit(x, k, config)
     order = _canonical_order(centres, raw_labels)
     centroids = centres[order]
     labels = np.argsort(order)[raw_labels]
@@ -244,7 +316,7 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
     metrics: dict[str, float | str] = {
         "k": float(k),
         "silhouette": float(chosen["silhouette"]),
-        "inertia": float(((x - centroids[labels]) ** 2).sum()),
+        "inertia": _inertia(x, centroids, labels),
         "fit_sample_size": float(len(fit_frame)),
         "customers": float(len(ordered)),
         "rule": rule,
@@ -292,28 +364,150 @@ def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.argmin(_squared_distances(x, centres), axis=1)
 
 
-def _cluster(
-    x: np.ndarray, k: int, config: SegmentConfig, tree: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Centres, labels and within-cluster sum of squares of k clusters of x."""
-    if config.algorithm == "agglomerative":
-        raw = fcluster(tree, t=k, criterion="maxclust") - 1
-        present = np.unique(raw)
-        labels = np.searchsorted(present, raw)
-        centres = np.vstack([x[labels == i].mean(axis=0) for i in range(len(present))])
-    else:
-        # Lloyd's iterations add up one partial sum per thread, in whichever order the threads
-        # finish: from three threads on, the centroids' last bits change from run to run.
-        with threadpool_limits(limits=KMEANS_THREADS, user_api="openmp"):
-            model = KMeans(
-                n_clusters=k,
-                init="k-means++",
-                n_init=config.n_init,
-                random_state=config.random_state,
-            ).fit(x)
-        centres, labels = model.cluster_centers_, model.labels_
-    inertia = float(((x - centres[labels]) ** 2).sum())
-    return centres, labels, inertia
+# k -> (centres, label of each row from 0) of k clusters of the rows one sample
+Clusterer = Callable[[int], tuple[np.ndarray, np.ndarray]]
+# centres, the label of each row, and the dendrogram (None for an algorithm without one)
+Clustering = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
+class Algorithm:
+    """How one shop_algorithm clusters: the k sweep's sample, a labelling per k, the final fit."""
+
+    def sweep_size(self, config: SegmentConfig) -> int:
+        """Customers the k sweep clusters at most.
+
+        Parameters
+        ----------
+        config : SegmentConfig
+            The fit's settings.
+
+        Returns
+        -------
+        int
+            The size of the sweep's sample.
+        """
+        return config.sweep_sample_size
+
+    def clusterer(self, x: np.ndarray, config: SegmentConfig) -> Clusterer:
+        """A function of k giving the centres and labels of k clusters of the rows of x.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            The sweep's sample in standardised space.
+        config : SegmentConfig
+            The fit's settings.
+
+        Returns
+        -------
+        Clusterer
+            k to (centres, label of each row of x, from 0).
+        """
+        raise NotImplementedError
+
+    def fit(self, x: np.ndarray, k: int, config: SegmentConfig) -> Clustering:
+        """The final fit of k clusters on the fit sample.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            The fit sample in standardised space.
+        k : int
+            The chosen number of clusters.
+        config : SegmentConfig
+            The fit's settings.
+
+        Returns
+        -------
+        Clustering
+            Centres, the label of each row of x, and the dendrogram (None without one).
+        """
+        raise NotImplementedError
+
+
+class KMeansAlgorithm(Algorithm):
+    """K-means with k-means++ starts (shop_algorithm kmeans)."""
+
+    def clusterer(self, x: np.ndarray, config: SegmentConfig) -> Clusterer:
+        return lambda k: _kmeans(x, k, config)
+
+    def fit(self, x: np.ndarray, k: int, config: SegmentConfig) -> Clustering:
+        centres, labels = _kmeans(x, k, config)
+        return centres, labels, None
+
+
+class WardAlgorithm(Algorithm):
+    """Ward agglomerative clustering of a bounded sample (shop_algorithm agglomerative)."""
+
+    def sweep_size(self, config: SegmentConfig) -> int:
+        return min(config.sweep_sample_size, config.agglomerative_sample_size)
+
+    def clusterer(self, x: np.ndarray, config: SegmentConfig) -> Clusterer:
+        tree = _ward_tree(x)  # one tree, cut at every k
+        return lambda k: _cut(tree, x, k)
+
+    def fit(self, x: np.ndarray, k: int, config: SegmentConfig) -> Clustering:
+        sample = x[sample_rows(len(x), config.agglomerative_sample_size, config.random_state)]
+        dendrogram = _ward_tree(sample)
+        centres, _ = _cut(dendrogram, sample, k)
+        return centres, _nearest(x, centres), dendrogram  # the rest join the nearest centre
+
+
+ALGORITHMS: dict[str, Algorithm] = {
+    "kmeans": KMeansAlgorithm(),
+    "agglomerative": WardAlgorithm(),
+}
+
+
+def algorithm_of(name: str) -> Algorithm:
+    """The clustering algorithm a shop_algorithm value names.
+
+    Parameters
+    ----------
+    name : str
+        A key of ALGORITHMS (SegmentConfig.algorithm).
+
+    Returns
+    -------
+    Algorithm
+        The one object that sweeps and fits with that algorithm.
+
+    Raises
+    ------
+    ValueError
+        For a name ALGORITHMS does not hold.
+    """
+    if name not in ALGORITHMS:
+        raise ValueError(f"shop_algorithm must be one of {list(ALGORITHMS)}, got {name!r}")
+    return ALGORITHMS[name]
+
+
+def _kmeans(x: np.ndarray, k: int, config: SegmentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Centres and labels of K-means with k clusters on the rows of x."""
+    # Lloyd's iterations add up one partial sum per thread, in whichever order the threads
+    # finish: from three threads on, the centroids' last bits change from run to run.
+    with threadpool_limits(limits=KMEANS_THREADS, user_api="openmp"):
+        model = KMeans(
+            n_clusters=k,
+            init="k-means++",
+            n_init=config.n_init,
+            random_state=config.random_state,
+        ).fit(x)
+    return model.cluster_centers_, model.labels_
+
+
+def _cut(tree: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centres and labels of the (at most) k clusters a Ward tree of the rows of x is cut into."""
+    raw = fcluster(tree, t=k, criterion="maxclust") - 1
+    present = np.unique(raw)
+    labels = np.searchsorted(present, raw)
+    centres = np.vstack([x[labels == i].mean(axis=0) for i in range(len(present))])
+    return centres, labels
+
+
+def _inertia(x: np.ndarray, centres: np.ndarray, labels: np.ndarray) -> float:
+    """Within-cluster sum of squares of a labelling."""
+    return float(((x - centres[labels]) ** 2).sum())
 
 
 def _single_segment(
@@ -357,7 +551,18 @@ def _single_segment(
 
 
 def fit_hash(model: SegmentModel) -> str:
-    """Hash of the settings and data a model was fitted on (its run_id before any alignment)."""
+    """Hash of the settings and data a model was fitted on (its run_id before any alignment).
+
+    Parameters
+    ----------
+    model : SegmentModel
+        A fitted or stored model.
+
+    Returns
+    -------
+    str
+        The hash: equal for two fits of the same settings and data.
+    """
     value = model.metrics.get("fit_hash", model.run_id)
     return str(value)
 
@@ -372,6 +577,21 @@ def align_to_previous(
     an unmatched segment gets a fresh id, above every id the lineage has used. The aligned
     model's run_id hashes its fit with the previous run_id, so a version is never stored twice
     even when the data returns to an earlier state.
+
+    Parameters
+    ----------
+    model : SegmentModel
+        The new fit.
+    previous : SegmentModel
+        The last stored (promoted) model.
+    max_distance : float
+        Farthest centroid distance (standardised units) that still matches
+        (shop_segment_match_max_distance).
+
+    Returns
+    -------
+    SegmentModel
+        The new model with matched ids and names, segments ordered by id.
     """
     prev_in_new = _to_space(previous, model.preprocessor)
     common = ~np.isnan(prev_in_new).all(axis=0)
@@ -428,8 +648,22 @@ def align_to_previous(
 
 
 def score_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
-    """Assign every customer to the nearest centroid, with distance and runner-up segment."""
-    _check_ids(features)
+    """Assign every customer to the nearest centroid, with distance and runner-up segment.
+
+    Parameters
+    ----------
+    model : SegmentModel
+        The model to score with.
+    features : pandas.DataFrame
+        customer_id and the model's raw features of every customer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer, ordered by customer_id: customer_id, segment_id,
+        centroid_distance, is_outlier, second_segment_id, second_centroid_distance, run_id.
+    """
+    check_ids(features)
     ids = np.asarray(model.segment_ids, dtype=np.int64)
     x = model.preprocessor.transform(features)
     d2 = _squared_distances(x, model.centroids)
@@ -477,16 +711,28 @@ def _to_space(previous: SegmentModel, target: Preprocessor) -> np.ndarray:
     return out
 
 
-def _check_ids(features: pd.DataFrame) -> None:
-    if ID_COLUMN not in features.columns:
-        raise ValueError(f"customer_features: column {ID_COLUMN} is missing")
-    ids = features[ID_COLUMN]
+def check_ids(frame: pd.DataFrame, what: str = "customer_features") -> None:
+    """Raise ValueError unless the frame has a customer_id column without nulls or repeats.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per customer.
+    what : str, default="customer_features"
+        The frame's name in the message (table, column and problem in one line).
+
+    Raises
+    ------
+    ValueError
+        When the column is missing, or holds nulls or duplicated ids (counted).
+    """
+    if ID_COLUMN not in frame.columns:
+        raise ValueError(f"{what}: column {ID_COLUMN} is missing")
+    ids = frame[ID_COLUMN]
     if ids.isna().any():
-        raise ValueError(f"customer_features.{ID_COLUMN}: {int(ids.isna().sum())} null ids")
+        raise ValueError(f"{what}.{ID_COLUMN}: {int(ids.isna().sum())} null ids")
     if ids.duplicated().any():
-        raise ValueError(
-            f"customer_features.{ID_COLUMN}: {int(ids.duplicated().sum())} duplicated ids"
-        )
+        raise ValueError(f"{what}.{ID_COLUMN}: {int(ids.duplicated().sum())} duplicated ids")
 
 
 def _canonical_order(centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -11,16 +13,73 @@ import pandas as pd
 from shopseg.kmeans import SegmentModel
 from shopseg.preprocess import MISSING_SUFFIX, Preprocessor
 
-PARAM_COLUMNS = ["run_id", "record_type", "segment_id", "k", "name", "value", "text_value"]
+
+@dataclass(frozen=True, eq=False)
+class LongTable:
+    """A long table of runs: run_id, record_type, the table's own keys, name, value, text_value.
+
+    Parameters
+    ----------
+    keys : Mapping[str, str]
+        The table's key columns (between record_type and name) and their pandas dtypes.
+    """
+
+    keys: Mapping[str, str]
+
+    @property
+    def types(self) -> dict[str, str]:
+        """Column to stored pandas dtype, in column order."""
+        return {
+            "run_id": "string",
+            "record_type": "string",
+            **self.keys,
+            "name": "string",
+            "value": "float64",
+            "text_value": "string",
+        }
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in order."""
+        return list(self.types)
+
+    def frame(self, run_id: str, rows: Sequence[tuple]) -> pd.DataFrame:
+        """The rows of one run in the stored column types.
+
+        Parameters
+        ----------
+        run_id : str
+            The run every row belongs to.
+        rows : Sequence[tuple]
+            One tuple per row, the values of every column but run_id, in column order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The table's columns in their stored types.
+        """
+        frame = pd.DataFrame(rows, columns=self.columns[1:])
+        frame.insert(0, "run_id", run_id)
+        return frame.astype(self.types)
+
+    def empty(self) -> pd.DataFrame:
+        """The table without rows, its columns in the stored types."""
+        return pd.DataFrame({column: [] for column in self.columns}).astype(self.types)
 
 
-def empty_params() -> pd.DataFrame:
-    """A parameter frame with no rows and the stored column types."""
-    return _typed(pd.DataFrame({c: [] for c in PARAM_COLUMNS}))
+PARAMS = LongTable({"segment_id": "Int64", "k": "Int64"})
+PARAM_COLUMNS = PARAMS.columns
+empty_params = PARAMS.empty  # what segment_kmeans_fit returns when nothing was fitted
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of what a fit depends on, recorded with every model."""
+    """Versions of what a fit depends on, recorded with every model.
+
+    Returns
+    -------
+    dict[str, str]
+        Package name (shopseg, scikit-learn, numpy, pandas, python) to version.
+    """
     import sklearn
 
     import shopseg
@@ -35,7 +94,20 @@ def library_versions() -> dict[str, str]:
 
 
 def model_to_params(model: SegmentModel, extra: dict[str, str] | None = None) -> pd.DataFrame:
-    """Flatten a model into rows of (run_id, record_type, segment_id, k, name, value, text)."""
+    """Flatten a model into rows of (run_id, record_type, segment_id, k, name, value, text).
+
+    Parameters
+    ----------
+    model : SegmentModel
+        The fitted model.
+    extra : dict[str, str], optional
+        More run-level text rows (name to text), e.g. the settings as JSON.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The model's parameter rows, columns PARAM_COLUMNS in their stored types.
+    """
     rows: list[tuple] = []
     pre = model.preprocessor
     for key, value in model.metrics.items():
@@ -83,13 +155,27 @@ def model_to_params(model: SegmentModel, extra: dict[str, str] | None = None) ->
         k = int(record.pop("k"))
         for key, value in record.items():
             rows.append(("k_sweep", None, k, key, float(value), None))
-    frame = pd.DataFrame(rows, columns=PARAM_COLUMNS[1:])
-    frame.insert(0, "run_id", model.run_id)
-    return _typed(frame)
+    return PARAMS.frame(model.run_id, rows)
 
 
 def model_from_params(params: pd.DataFrame) -> SegmentModel:
-    """Rebuild a model from its parameter rows (one run)."""
+    """Rebuild a model from its parameter rows (one run).
+
+    Parameters
+    ----------
+    params : pandas.DataFrame
+        The rows `model_to_params` made for one run (extra columns are ignored).
+
+    Returns
+    -------
+    SegmentModel
+        The model, predicting exactly as the one stored.
+
+    Raises
+    ------
+    ValueError
+        When the rows hold no run or more than one.
+    """
     runs = params["run_id"].unique()
     if len(runs) != 1:
         raise ValueError(f"segment model parameters: expected one run, found {len(runs)}")
@@ -151,23 +237,20 @@ def model_from_params(params: pd.DataFrame) -> SegmentModel:
 
 
 def latest_model(history: pd.DataFrame) -> tuple[SegmentModel | None, int]:
-    """The most recent model of a stored history (highest run_seq) and that run_seq."""
+    """The most recent model of a stored history (highest run_seq) and that run_seq.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Parameter rows of every stored run, with a run_seq column.
+
+    Returns
+    -------
+    tuple[SegmentModel or None, int]
+        The latest model and its run_seq; (None, 0) for an empty history.
+    """
     if history.empty:
         return None, 0
     seq = int(history["run_seq"].max())
     latest = history[history["run_seq"] == seq].drop(columns=["run_seq"])
     return model_from_params(latest), seq
-
-
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype(
-        {
-            "run_id": "string",
-            "record_type": "string",
-            "segment_id": "Int64",
-            "k": "Int64",
-            "name": "string",
-            "value": "float64",
-            "text_value": "string",
-        }
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +35,19 @@ class Preprocessor:
         return self.features + tuple(f + MISSING_SUFFIX for f in self.missing_flags)
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Map raw feature columns to the standardised matrix the segmenter works in."""
-        values = _numeric_matrix(frame, self.features)
+        """Map raw feature columns to the standardised matrix the segmenter works in.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Raw customer features; holds every column of `features`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (rows, len(columns)): the features, then the missing flags, standardised.
+        """
+        values = numeric_matrix(frame, self.features)
         missing = np.isnan(values)
         values = np.where(np.asarray(self.log1p), np.log1p(np.maximum(values, 0.0)), values)
         values = np.clip(values, np.asarray(self.lower), np.asarray(self.upper))
@@ -46,7 +58,18 @@ class Preprocessor:
         return (matrix - np.asarray(self.mean)) / np.asarray(self.scale)
 
     def to_original_units(self, matrix: np.ndarray) -> np.ndarray:
-        """Map standardised feature values back to original units (the features only)."""
+        """Map standardised feature values back to original units (the features only).
+
+        Parameters
+        ----------
+        matrix : numpy.ndarray
+            Rows in the standardised space of `transform` (missing flags may follow).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (rows, len(features)), in the features' original units.
+        """
         n = len(self.features)
         values = matrix[:, :n] * np.asarray(self.scale[:n]) + np.asarray(self.mean[:n])
         logged = np.asarray(self.log1p, dtype=bool)
@@ -60,9 +83,31 @@ def fit_preprocessor(
     winsor_quantile: float = 0.01,
     skew_threshold: float = 1.0,
 ) -> Preprocessor:
-    """Learn preprocessing parameters from a sample; drop features with no usable variation."""
+    """Learn preprocessing parameters from a sample; drop features with no usable variation.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The fit sample of raw customer features.
+    features : tuple[str, ...]
+        The features asked for; absent, all-null and constant ones are dropped.
+    winsor_quantile : float, default=0.01
+        Each feature is clipped to its [q, 1 - q] quantiles.
+    skew_threshold : float, default=1.0
+        A non-negative feature more skewed than this is log1p-transformed first.
+
+    Returns
+    -------
+    Preprocessor
+        The fitted preprocessing, with the dropped features listed.
+
+    Raises
+    ------
+    NoUsableFeatureError
+        When no feature is left.
+    """
     present = [f for f in features if f in frame.columns]
-    values = _numeric_matrix(frame, tuple(present))
+    values = numeric_matrix(frame, tuple(present))
     kept: list[str] = []
     dropped: list[str] = [f for f in features if f not in frame.columns]
     params: dict[str, list] = {k: [] for k in ("log1p", "lower", "upper", "median")}
@@ -128,12 +173,36 @@ def fit_preprocessor(
 
 
 def empty_preprocessor(dropped: tuple[str, ...]) -> Preprocessor:
-    """A preprocessor that uses no feature (for a single-segment fallback)."""
+    """A preprocessor that uses no feature (for a single-segment fallback).
+
+    Parameters
+    ----------
+    dropped : tuple[str, ...]
+        The features asked for, all dropped.
+
+    Returns
+    -------
+    Preprocessor
+        One that maps every customer to an empty row.
+    """
     return Preprocessor((), (), (), (), (), (), (), (), dropped=dropped)
 
 
-def _numeric_matrix(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
-    """Columns as a float64 matrix; nulls, infinities and non-numbers become NaN."""
+def numeric_matrix(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Columns of a frame as a float64 matrix; nulls, infinities and non-numbers become NaN.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Holds every column of `columns`, of any dtype (text that is no number becomes NaN).
+    columns : Sequence[str]
+        The columns, in matrix order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (rows, columns), float64, with NaN for every value that is no finite number.
+    """
     if not columns:
         return np.empty((len(frame), 0))
     out = np.empty((len(frame), len(columns)), dtype=np.float64)

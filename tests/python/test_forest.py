@@ -24,7 +24,6 @@ import pytest
 import skops.io as sio
 from sklearn.ensemble import RandomForestClassifier
 
-from shopseg import forest as forest_module
 from shopseg.config import ConfigError
 from shopseg.forest import (
     SCORE_COLUMNS,
@@ -35,8 +34,10 @@ from shopseg.forest import (
     frame_from_arrow,
     score_customers,
     scoring_fit,
+    store,
     training_frame,
 )
+from shopseg.preprocess import numeric_matrix
 from shopseg.rules import Bound, FeatureData, describe_bound, impute, nice_number
 
 FEATURES = ("orders", "spend", "visits", "noise_a", "noise_b")
@@ -87,13 +88,13 @@ def stored_rows(results: pd.DataFrame, run_seq: int = 1) -> pd.DataFrame:
 def counting_refits(monkeypatch: pytest.MonkeyPatch) -> list:
     """Record every refit that scoring_fit makes (the fit itself still runs)."""
     calls: list = []
-    real = forest_module.fit_sample
+    real = store.fit_sample
 
     def fit_sample(sample):
         calls.append(sample.run_id)
         return real(sample)
 
-    monkeypatch.setattr(forest_module, "fit_sample", fit_sample)
+    monkeypatch.setattr(store, "fit_sample", fit_sample)
     return calls
 
 
@@ -264,7 +265,7 @@ def test_probabilities_are_the_forests_own_to_the_last_bit() -> None:
     fit, _ = results_of(frame)
     scored = score_customers(fit, frame, chunk_size=700)
     # the forest on float64 input, trees summed in order on one thread
-    x = impute(forest_module._matrix(frame, FEATURES), fit.medians)
+    x = impute(numeric_matrix(frame, FEATURES), fit.medians)
     single = copy.copy(fit.forest)
     single.n_jobs = 1
     proba = np.round(single.predict_proba(x), 9)
@@ -421,11 +422,11 @@ def test_the_stored_forest_predicts_exactly_as_the_fitted_one(
     fit, results = results_of(frame, config)
     data = stored_file(results)
     # what skops does not trust by default is exactly the fixed list, for either target
-    assert sio.get_untrusted_types(data=data) == forest_module.TRUSTED_TYPES
+    assert sio.get_untrusted_types(data=data) == store.TRUSTED_TYPES
     refits = counting_refits(monkeypatch)
     stored = scoring_fit(forest_sample(frame, FEATURES, config, "km1"), stored_rows(results))
     assert refits == []
-    x = impute(forest_module._matrix(frame, FEATURES), fit.medians)
+    x = impute(numeric_matrix(frame, FEATURES), fit.medians)
     expected = one_thread_proba(fit.forest, x)
     assert one_thread_proba(stored.forest, x).tobytes() == expected.tobytes()
     # the same bits as the pickled forest that the skops file replaced
@@ -519,7 +520,7 @@ def test_a_stored_forest_that_is_not_sound_is_refused_in_one_line(case: str) -> 
     fit, results = results_of(frame)
     stored, problem = MALFORMED[case]
     if callable(stored):
-        genuine = sio.loads(stored_file(results), trusted=forest_module.TRUSTED_TYPES)
+        genuine = sio.loads(stored_file(results), trusted=store.TRUSTED_TYPES)
         stored = stored(*genuine)
     text = stored if isinstance(stored, str) else as_payload(stored)
     sample = forest_sample(frame, FEATURES, CONFIG, "km1")
@@ -596,7 +597,7 @@ def test_training_frame_joins_segments_and_rejects_duplicates() -> None:
     features = frame.drop(columns=["segment_id"]).iloc[::-1]
     joined = training_frame(features, frame[["customer_id", "segment_id"]])
     assert list(joined["customer_id"]) == sorted(frame["customer_id"])
-    with pytest.raises(ValueError, match="duplicates"):
+    with pytest.raises(ValueError, match="customer_features.customer_id: 1 duplicated ids"):
         training_frame(pd.concat([features, features.iloc[:1]]), frame)
 
 
@@ -622,4 +623,4 @@ def test_the_stored_forest_has_the_same_bytes_in_every_dump() -> None:
     frame = shop(300)
     first, _ = results_of(frame)
     second, _ = results_of(frame)
-    assert forest_module._forest_payload(first) == forest_module._forest_payload(second)
+    assert store.forest_payload(first) == store.forest_payload(second)

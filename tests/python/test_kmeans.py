@@ -239,3 +239,15 @@ def test_scores_have_the_same_bits_wherever_a_customer_sits_and_however_many_thr
     pd.testing.assert_frame_equal(
         score_segments(model, frame), score_segments(model, shuffled), check_exact=True
     )
+
+
+def test_every_algorithm_the_settings_accept_is_fitted_by_one_class() -> None:
+    from shopseg.config import ALGORITHM_NAMES
+    from shopseg.kmeans import ALGORITHMS, WardAlgorithm, algorithm_of
+
+    assert set(ALGORITHMS) == set(ALGORITHM_NAMES)
+    config = SegmentConfig(algorithm="agglomerative", sweep_sample_size=9000)
+    assert isinstance(algorithm_of(config.algorithm), WardAlgorithm)
+    assert algorithm_of(config.algorithm).sweep_size(config) == config.agglomerative_sample_size
+    with pytest.raises(ValueError, match="shop_algorithm"):
+        algorithm_of("dbscan")
