@@ -14,7 +14,23 @@ LOW = 0.67  # lift below which it counts as low
 def profile_segments(
     frame: pd.DataFrame, labels: np.ndarray, features: tuple[str, ...]
 ) -> pd.DataFrame:
-    """Per segment label: median, mean lift and missing share of each feature (original units)."""
+    """Per segment label: median, mean lift and missing share of each feature (original units).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Raw customer features.
+    labels : numpy.ndarray
+        The segment label of each row of `frame`.
+    features : tuple[str, ...]
+        The features to profile.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per label (sorted): each feature's median, `<feature>__lift` (segment mean
+        over overall mean) and `<feature>__missing` (share of nulls).
+    """
     values = frame[list(features)].apply(pd.to_numeric, errors="coerce").astype("float64")
     grouped = values.groupby(labels)
     overall = values.mean()
@@ -27,7 +43,19 @@ def profile_segments(
 
 
 def name_segments(profile: pd.DataFrame) -> list[str]:
-    """One name per profile row (see profile_segments), unique within the set."""
+    """One name per profile row (see profile_segments), unique within the set.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The segment profiles of `profile_segments`.
+
+    Returns
+    -------
+    list[str]
+        A readable name per row, in row order; repeated names are told apart by spend, then
+        numbered.
+    """
     names = [_name_one(row) for _, row in profile.iterrows()]
     return _make_unique(names, profile)
 

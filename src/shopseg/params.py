@@ -63,7 +63,13 @@ class LongTable:
         return frame.astype(self.types)
 
     def empty(self) -> pd.DataFrame:
-        """The table without rows, its columns in the stored types."""
+        """The table without rows, its columns in the stored types.
+
+        Returns
+        -------
+        pandas.DataFrame
+            No rows; the table's columns.
+        """
         return pd.DataFrame({column: [] for column in self.columns}).astype(self.types)
 
 

@@ -31,7 +31,18 @@ class Bound:
     upper: float = math.inf
 
     def contains(self, value: float) -> bool:
-        """True when the value satisfies the condition."""
+        """True when the value satisfies the condition.
+
+        Parameters
+        ----------
+        value : float
+            A feature value (imputed, as the tree saw it).
+
+        Returns
+        -------
+        bool
+            lower < value <= upper.
+        """
         return self.lower < value <= self.upper
 
 
@@ -46,7 +57,25 @@ class FeatureData:
 
 
 def nice_number(low: float, high: float, include_low: bool = True) -> float:
-    """The number with the fewest significant digits in [low, high) (or in (low, high])."""
+    """The number with the fewest significant digits in [low, high) (or in (low, high]).
+
+    Parameters
+    ----------
+    low, high : float
+        The interval; low must be below high.
+    include_low : bool, default=True
+        True for [low, high), False for (low, high].
+
+    Returns
+    -------
+    float
+        The roundest number of the interval (low, or high, when none is rounder).
+
+    Raises
+    ------
+    ValueError
+        When the interval is empty.
+    """
     if not low < high:
         raise ValueError(f"empty interval [{low}, {high})")
     magnitude = max(abs(low), abs(high))
@@ -66,7 +95,18 @@ def nice_number(low: float, high: float, include_low: bool = True) -> float:
 
 
 def format_number(value: float) -> str:
-    """A threshold as short text: no trailing zeros, no exponent for everyday magnitudes."""
+    """A threshold as short text: no trailing zeros, no exponent for everyday magnitudes.
+
+    Parameters
+    ----------
+    value : float
+        The threshold.
+
+    Returns
+    -------
+    str
+        Whole numbers without a decimal point, others with up to 10 significant digits.
+    """
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.10g}"
@@ -75,7 +115,20 @@ def format_number(value: float) -> str:
 def describe_bound(data: FeatureData, bound: Bound, has_nulls: bool = True) -> str:
     """One feature's condition as text, with round thresholds that split the data the same.
 
-    `has_nulls` False says no customer the rule covers lacks the feature: no "or is null".
+    Parameters
+    ----------
+    data : FeatureData
+        The feature's known training values and the value its nulls were imputed with.
+    bound : Bound
+        The interval the rule allows (raw tree thresholds).
+    has_nulls : bool, default=True
+        False says no customer the rule covers lacks the feature: no "or is null".
+
+    Returns
+    -------
+    str
+        Such as `orders >= 6`, `100 < spend <= 250`, `(visits <= 20 or visits is null)`;
+        "false" when no known value is inside.
     """
     name, known = data.name, data.known
     inside = known[(known > bound.lower) & (known <= bound.upper)]
@@ -114,7 +167,22 @@ def _interval_text(data: FeatureData, bound: Bound) -> str:
 
 
 def feature_data(names: Sequence[str], raw: np.ndarray, medians: Sequence[float]) -> list:
-    """Per feature: sorted known values, whole-number flag, imputed value if nulls occurred."""
+    """Per feature: sorted known values, whole-number flag, imputed value if nulls occurred.
+
+    Parameters
+    ----------
+    names : Sequence[str]
+        The features, in column order of `raw`.
+    raw : numpy.ndarray
+        Training features before imputation (NaN for null).
+    medians : Sequence[float]
+        The value each feature's nulls are imputed with.
+
+    Returns
+    -------
+    list[FeatureData]
+        One per feature, in order.
+    """
     out = []
     for j, name in enumerate(names):
         column = raw[:, j]
@@ -126,7 +194,20 @@ def feature_data(names: Sequence[str], raw: np.ndarray, medians: Sequence[float]
 
 
 def impute(raw: np.ndarray, medians: Sequence[float]) -> np.ndarray:
-    """Missing values replaced by the medians (one constant column when there is no feature)."""
+    """Missing values replaced by the medians (one constant column when there is no feature).
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        Features before imputation, shape (rows, features), NaN for null.
+    medians : Sequence[float]
+        One value per feature.
+
+    Returns
+    -------
+    numpy.ndarray
+        The imputed matrix; shape (rows, 1) of zeros when there is no feature.
+    """
     if raw.shape[1] == 0:
         return np.zeros((raw.shape[0], 1))
     return np.where(np.isnan(raw), np.asarray(medians, dtype=np.float64), raw)
@@ -148,6 +229,29 @@ def tree_rules(
     The tree was fitted on the median-imputed `raw_train`. A segment no leaf predicts gets
     the best leaf of a one-vs-rest tree of the same depth (rule_kind one_vs_rest), and a
     segment with no customer in the training sample gets a row saying so (no_customers).
+
+    Parameters
+    ----------
+    tree : sklearn.tree.DecisionTreeClassifier
+        The rule tree, fitted on the imputed training features and segments.
+    features : Sequence[str]
+        The feature names, in column order.
+    medians : Sequence[float]
+        The value each feature's nulls were imputed with.
+    raw_train, raw_holdout : numpy.ndarray
+        Training and holdout features before imputation.
+    segments_train, segments_holdout : numpy.ndarray
+        The K-means segment of each training and holdout customer.
+    segment_ids : Sequence[int]
+        Every segment of the K-means model.
+    random_state : int
+        Seed of the one-vs-rest trees.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rule, columns RULE_COLUMNS, ordered by segment, support (largest first)
+        and text; rule_id 1..n.
     """
     data = feature_data(features, raw_train, medians)
     x_train, x_holdout = impute(raw_train, medians), impute(raw_holdout, medians)

@@ -6,7 +6,21 @@ import pandas as pd
 
 
 def with_previous(scored: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
-    """Add each customer's segment and run from the previous build (null if new)."""
+    """Add each customer's segment and run from the previous build (null if new).
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        This build's assignments (customer_id, segment_id, ...).
+    previous : pandas.DataFrame or None
+        The last promoted build's customer_id, segment_id and run_id; None or empty on a
+        first build.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `scored` with previous_segment_id (Int64) and previous_run_id (string).
+    """
     out = scored.copy()
     if previous is None or previous.empty:
         out["previous_segment_id"] = pd.array([None] * len(out), dtype="Int64")
