@@ -44,7 +44,7 @@ summary: setup
 test: setup browser lint pytest test-spark
 
 # the Python that ruff lints and format-checks, in `make lint` and `make test-fast`
-RUFF_PATHS := src python_models tests integration_tests
+RUFF_PATHS := src python_models tests integration_tests bench
 
 lint: setup
 	$(BIN)/ruff check $(RUFF_PATHS)
@@ -75,7 +75,7 @@ test-fast: setup
 	  DBT_TARGET_PATH="$$tmp/target" DBT_LOG_PATH="$$tmp/logs" \
 	  $(BIN)/dbt build --vars '$(FAST_VARS)'
 
-## test-spark: the Spark checks (issue #9): the SQL layer built by dbt-spark on a local Spark
+## test-spark: the Spark checks: the SQL layer built by dbt-spark on a local Spark
 ## equals DuckDB's, and distributed scoring (mapInPandas) equals the pandas scoring. Installs
 ## the `spark` extra (pyspark, dbt-spark[session]) into .venv, and Java 17 when java is missing.
 test-spark: $(SPARK_STAMP) java
@@ -97,13 +97,14 @@ clean:
 	rm -rf target logs warehouse data dbt_packages
 
 ## bench: time dbt build and a naive pandas baseline on 10k, 100k and 1M demo customers
-## (issue #8); BENCH_ARGS adds flags, e.g. BENCH_ARGS="--scales 10k,100k --skip-baseline"
+## (developer tooling in bench/, not installed); BENCH_ARGS adds flags, e.g.
+## BENCH_ARGS="--scales 10k,100k --skip-baseline"
 BENCH_CUSTOMERS ?= 10000,100000,1000000
 BENCH_EVENTS ?= 50
 BENCH_ARGS ?=
 .PHONY: bench
 bench: setup
-	$(BIN)/shopseg bench --customers $(BENCH_CUSTOMERS) --events-per-customer $(BENCH_EVENTS) \
+	$(BIN)/python -m bench --customers $(BENCH_CUSTOMERS) --events-per-customer $(BENCH_EVENTS) \
 	  --out bench/out --results bench/results.md $(BENCH_ARGS)
 
 ## report: static HTML segment report (inline SVG charts) of the published DuckDB file;
@@ -133,7 +134,7 @@ metrics: setup
 	$(BIN)/dbt parse --quiet --target-path target
 	$(BIN)/mf query --metrics $(METRICS) --group-by $(GROUP_BY) --quiet $(MF_ARGS)
 
-## eval: segment quality on data the project did not shape (issue #15): dbt build on the demo,
+## eval: segment quality on data the project did not shape: dbt build on the demo,
 ## three other synthetic families and the real CDNOW shop, one table in docs/eval.md. Setup, like
 ## pip install: the CDNOW file ships in the lifetimes 0.11.3 wheel, fetched once into bench/cache/
 ## (the harness itself downloads nothing). EVAL_ARGS adds flags, e.g. EVAL_ARGS="--customers 2000"

@@ -1,4 +1,4 @@
-"""Bad input (issue #6): every case a real `dbt build` on a small generated shop.
+"""Bad input: every case a real `dbt build` on a small generated shop.
 
 The outcome is asserted: either the build succeeds, every input customer is segmented
 exactly once and the problem is counted in data_quality_issues, or the build fails with

@@ -1,4 +1,4 @@
-"""Never a green build with a wrong answer (issue #14): real `dbt build` runs on small shops.
+"""Never a green build with a wrong answer: real `dbt build` runs on small shops.
 
 - The model store advances only with a build that passed every gate: a failed build's
   candidate model never becomes the one the next build aligns its ids to, and previous

@@ -1,4 +1,4 @@
-"""The stored forest (issue #14): whoever can write the warehouse cannot make a build run code.
+"""The stored forest: whoever can write the warehouse cannot make a build run code.
 
 One small build (300 customers); then the forest segment_forest stored for its run is replaced
 by crafted text that creates a marker file if anything loads it as the old pickle-based code

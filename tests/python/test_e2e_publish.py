@@ -142,7 +142,7 @@ def test_killed_build_keeps_previous_tables(
     assert again.ok, again.output[-3000:]
 
 
-# --- where a publish may write (issue #14) ----------------------------------------------
+# --- where a publish may write -------------------------------------------------------
 
 
 def one_table(rows: int = 3) -> list[tuple[str, object]]:

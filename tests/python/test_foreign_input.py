@@ -1,4 +1,4 @@
-"""Input from other platforms and a little hostility (issue #14): never a wrong green build.
+"""Input from other platforms and a little hostility: never a wrong green build.
 
 Each case is a real `dbt build` (or a compile where the case stops before any model runs)
 of the standalone project on a small generated shop. Either the build succeeds with the
