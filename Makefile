@@ -50,6 +50,8 @@ lint: setup
 	$(BIN)/ruff check $(RUFF_PATHS)
 	$(BIN)/ruff format --check $(RUFF_PATHS)
 	$(BIN)/sqlfluff lint models macros tests --processes 2
+	$(BIN)/dbt parse --quiet --target-path target/lint
+	$(BIN)/dbt-score lint --manifest target/lint/manifest.json --fail-project-under 9.5
 
 pytest: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark"
