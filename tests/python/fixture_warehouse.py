@@ -16,6 +16,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from shopseg.config import DEFAULT_FEATURES
+
 AS_OF = datetime(2026, 7, 14, 3, 0, 0)
 RUN_ID, PREVIOUS_RUN_ID = "a1b2c3d4e5f60002", "a1b2c3d4e5f60001"
 FOREST_RUN_ID, PREVIOUS_FOREST_RUN_ID = "f0e1d2c3b4a50002", "f0e1d2c3b4a50001"
@@ -27,19 +29,7 @@ SEGMENTS = (
     (3, "High-value loyal", 0.20),
     (4, "Lapsed big spenders", 0.15),
 )
-MODEL_FEATURES = (
-    "recency_days",
-    "order_count",
-    "monetary",
-    "avg_order_value",
-    "discounted_order_share",
-    "tenure_days",
-    "session_count",
-    "product_view_count",
-    "days_since_last_visit",
-    "age",
-    "income",
-)
+MODEL_FEATURES = DEFAULT_FEATURES
 CHOSEN_K = 4
 MIN_SEGMENT_SHARE = 0.02
 
