@@ -1,0 +1,45 @@
+"""Per-customer predictions: BG/NBD for orders and alive, Gamma-Gamma for spend, backtests."""
+
+from shopseg.predict.backtest import Backtest, backtest, order_summary
+from shopseg.predict.bgnbd import (
+    BgNbd,
+    expected_orders,
+    expected_orders_new,
+    fit_bgnbd,
+    p_alive,
+    p_no_order,
+)
+from shopseg.predict.config import PredictConfig
+from shopseg.predict.customers import (
+    OUTPUT_COLUMNS,
+    PredictionFit,
+    fit_predictions,
+    predict_customers,
+    score_predictions,
+    summarise,
+)
+from shopseg.predict.gamma_gamma import GammaGamma, expected_order_value, fit_gamma_gamma
+from shopseg.predict.simulate import simulate_bgnbd
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "Backtest",
+    "BgNbd",
+    "GammaGamma",
+    "PredictConfig",
+    "PredictionFit",
+    "backtest",
+    "expected_order_value",
+    "expected_orders",
+    "expected_orders_new",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "fit_predictions",
+    "order_summary",
+    "p_alive",
+    "p_no_order",
+    "predict_customers",
+    "score_predictions",
+    "simulate_bgnbd",
+    "summarise",
+]
