@@ -15,7 +15,7 @@ class PredictConfig(Settings):
     horizon_days: int = setting(365, "shop_prediction_horizon_days", count=True)
     min_customers: int = setting(500, "shop_prediction_min_customers", count=True)
     min_history_days: int = setting(180, "shop_prediction_min_history_days")
-    fit_sample_size: int = setting(100_000, "shop_prediction_fit_sample_size", count=True)
+    fit_sample_size: int = setting(20_000, "shop_prediction_fit_sample_size", count=True)
     random_state: int = setting(42, "shop_random_state")
 
     def __post_init__(self) -> None:
