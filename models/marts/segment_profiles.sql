@@ -1,6 +1,7 @@
 {#-
     One row per segment of the current run: size, name, the features that set it apart,
-    the dominant lifecycle stage and the key purchase and browsing figures.
+    the dominant lifecycle stage, the key purchase and browsing figures, and how well the
+    segment reproduces on refits (bootstrap Jaccard).
 -#}
 with
 
@@ -18,6 +19,10 @@ names as (
 
 feature_profiles as (
     select * from {{ ref('shopseg', 'segment_feature_profiles') }}
+),
+
+stability as (
+    select * from {{ ref('shopseg', 'int_segment_stability') }}
 ),
 
 joined as (
@@ -133,7 +138,11 @@ final as (
         averages.avg_product_view_count,
         averages.avg_tenure_days,
         averages.avg_age,
-        averages.avg_income
+        averages.avg_income,
+        stability.segment_jaccard,
+        stability.segment_jaccard
+            >= {{ shop_var_number('shop_min_segment_jaccard', minimum=0, maximum=1) }}
+        as is_reproducible
     from sizes
     cross join totals
     inner join names
@@ -144,6 +153,8 @@ final as (
         on sizes.segment_id = top_features.segment_id
     left join averages
         on sizes.segment_id = averages.segment_id
+    left join stability
+        on sizes.segment_id = stability.segment_id
 )
 
 select * from final

@@ -99,6 +99,7 @@ final as (
         scored.outlier_customers,
         cast(runs.k as {{ dbt.type_int() }}) as k,
         runs.silhouette,
+        runs.bootstrap_stability,
         runs.inertia,
         cast(runs.fit_sample_size as {{ dbt.type_int() }}) as fit_sample_size,
         runs.k_rule,

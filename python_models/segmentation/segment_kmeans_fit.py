@@ -2,11 +2,14 @@
 
 import logging
 
+import pandas as pd
+
 from shopseg.config import SegmentConfig, parse_bool
 from shopseg.kmeans import align_to_previous, fit_hash, fit_segments
 from shopseg.package import check_package_version
 from shopseg.params import empty_params, latest_model, model_to_params
 from shopseg.spark import is_spark_frame, sample_to_pandas, to_pandas
+from shopseg.stability import measured_alike, segment_stability, stability_params
 
 log = logging.getLogger("shopseg")
 
@@ -38,9 +41,15 @@ def model(dbt, session):
         fitted = fit_segments(frame, config)
     except ValueError as exc:  # bad input: the message names table, column and problem
         raise ValueError(f"shopseg: {exc}") from None  # one line, not the library's stack
-    if previous is not None and fit_hash(previous) == fitted.run_id:
+    if (
+        previous is not None
+        and fit_hash(previous) == fitted.run_id
+        and measured_alike(previous.metrics, config)
+    ):
         log.info("shopseg: same data and settings as run %s: model unchanged", fitted.run_id)
         return empty_params().assign(run_seq=[])
     if previous is not None:
         fitted = align_to_previous(fitted, previous, config.match_max_distance)
-    return model_to_params(fitted, extra={"config": config.to_json()}).assign(run_seq=seq + 1)
+    stability = stability_params(fitted.run_id, segment_stability(frame, fitted, config), config)
+    params = model_to_params(fitted, extra={"config": config.to_json()})
+    return pd.concat([params, stability], ignore_index=True).assign(run_seq=seq + 1)

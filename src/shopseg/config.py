@@ -34,7 +34,14 @@ ALGORITHM_NAMES = ("kmeans", "agglomerative")  # shop_algorithm: shopseg.kmeans.
 _NULL_TEXT = ("", "none", "null")  # how dbt renders a null var (and what users write for one)
 
 
-def setting(default: Any, var: str, *, count: bool = False, null_is_default: bool = False) -> Any:
+def setting(
+    default: Any,
+    var: str,
+    *,
+    count: bool = False,
+    null_is_default: bool = False,
+    shapes_fit: bool = True,
+) -> Any:
     """A field of a settings dataclass: its default and the dbt var that sets it.
 
     Parameters
@@ -48,14 +55,22 @@ def setting(default: Any, var: str, *, count: bool = False, null_is_default: boo
     null_is_default : bool, default=False
         True when a null var means the default (else null is refused unless the field's
         type allows None).
+    shapes_fit : bool, default=True
+        False for a setting that changes what is measured about a fit but not the fit
+        itself (the bootstrap's): it is left out of `SegmentConfig.fit_json`.
 
     Returns
     -------
     dataclasses.Field
-        The field, with `var`, `count` and `null_is_default` in its metadata (read by
-        `Settings.from_mapping`, `Settings.check_counts` and `setting_vars`).
+        The field, with `var`, `count`, `null_is_default` and `shapes_fit` in its metadata
+        (read by `Settings.from_mapping`, `Settings.check_counts` and `setting_vars`).
     """
-    metadata = {"var": var, "count": count, "null_is_default": null_is_default}
+    metadata = {
+        "var": var,
+        "count": count,
+        "null_is_default": null_is_default,
+        "shapes_fit": shapes_fit,
+    }
     return field(default=default, metadata=metadata)
 
 
@@ -177,6 +192,11 @@ class SegmentConfig(Settings):
     algorithm: str = setting("kmeans", "shop_algorithm")
     agglomerative_sample_size: int = setting(5_000, "shop_agglomerative_sample_size", count=True)
     match_max_distance: float = setting(1.5, "shop_segment_match_max_distance")
+    # refits of the bootstrap stability (0: not measured) and the customers each one sees
+    bootstrap_resamples: int = setting(10, "shop_bootstrap_resamples", shapes_fit=False)
+    bootstrap_sample_size: int = setting(
+        5_000, "shop_bootstrap_sample_size", count=True, shapes_fit=False
+    )
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -206,6 +226,10 @@ class SegmentConfig(Settings):
             raise ConfigError(
                 f"shop_segment_match_max_distance must be >= 0, got {self.match_max_distance}"
             )
+        if self.bootstrap_resamples < 0:
+            raise ConfigError(
+                f"shop_bootstrap_resamples must be >= 0, got {self.bootstrap_resamples}"
+            )
         self.check_counts()
         if not self.features:
             raise ConfigError("shop_segment_features is empty")
@@ -221,6 +245,21 @@ class SegmentConfig(Settings):
         data = asdict(self)
         data.pop("extra")
         data["features"] = list(self.features)
+        return json.dumps(data, sort_keys=True)
+
+    def fit_json(self) -> str:
+        """The settings that shape the fit, as canonical JSON (what run ids hash).
+
+        Returns
+        -------
+        str
+            `to_json` without the settings made with ``shapes_fit=False``: measuring a
+            fit's stability differently leaves its run id as it is.
+        """
+        data = json.loads(self.to_json())
+        for f in fields(self):
+            if not f.metadata.get("shapes_fit", True):
+                data.pop(f.name)
         return json.dumps(data, sort_keys=True)
 
 

@@ -753,7 +753,7 @@ def _elbow_scores(inertia: np.ndarray) -> np.ndarray:
 def _run_id(config: SegmentConfig, pre: Preprocessor, x: np.ndarray, extra: str = "") -> str:
     digest = hashlib.sha256()
     digest.update(extra.encode())
-    digest.update(config.to_json().encode())
+    digest.update(config.fit_json().encode())
     digest.update(repr(pre.columns).encode())
     digest.update(np.ascontiguousarray(x, dtype=np.float64).tobytes())
     return digest.hexdigest()[:16]

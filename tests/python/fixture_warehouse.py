@@ -64,7 +64,8 @@ TABLES = {
     "segmentation_runs": """
         run_id varchar, run_seq bigint, is_current boolean, as_of_at timestamp,
         algorithm varchar, fit_customers integer, customers bigint, outlier_customers bigint,
-        k integer, silhouette double, inertia double, fit_sample_size integer, k_rule varchar,
+        k integer, silhouette double, bootstrap_stability double, inertia double,
+        fit_sample_size integer, k_rule varchar,
         status varchar, features_used varchar, features_dropped varchar,
         previous_run_id varchar, stability_common_customers bigint, stability_ari double
     """,
@@ -95,7 +96,7 @@ TABLES = {
         avg_recency_days double, avg_order_count double, avg_monetary double,
         avg_order_value double, avg_discounted_order_share double, avg_session_count double,
         avg_product_view_count double, avg_tenure_days double, avg_age double,
-        avg_income double
+        avg_income double, segment_jaccard double, is_reproducible boolean
     """,
     "segment_feature_profiles": """
         run_id varchar, segment_id bigint, feature varchar, customers_with_value bigint,
@@ -434,6 +435,9 @@ def profiles(features: pd.DataFrame, by_feature: pd.DataFrame) -> pd.DataFrame:
             row[f"avg_{column}"] = mine[column].astype("float").mean()
         for column in ("tenure_days", "age", "income"):
             row[f"avg_{column}"] = mine[column].astype("float").mean()
+        # one segment below shop_min_segment_jaccard (0.6), the others stable
+        row["segment_jaccard"] = 0.52 if segment_id == len(SEGMENTS) else 0.97 - 0.03 * segment_id
+        row["is_reproducible"] = row["segment_jaccard"] >= 0.6
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -571,6 +575,7 @@ def build(
         "outlier_customers": int(segments["is_outlier"].sum()),
         "k": CHOSEN_K,
         "silhouette": chosen["silhouette"],
+        "bootstrap_stability": 0.912,
         "inertia": chosen["inertia"],
         "fit_sample_size": customers,
         "k_rule": "best silhouette among k meeting shop_min_segment_share",
@@ -599,7 +604,13 @@ def build(
     if previous:
         earlier = {"run_id": PREVIOUS_RUN_ID, "run_seq": 1, "is_current": False}
         none = {"previous_run_id": None, "stability_common_customers": None}
-        runs.insert(0, run | earlier | none | {"stability_ari": None, "silhouette": 0.351})
+        runs.insert(
+            0,
+            run
+            | earlier
+            | none
+            | {"stability_ari": None, "silhouette": 0.351, "bootstrap_stability": 0.884},
+        )
         versions.insert(0, version | earlier | {"previous_run_id": None})
         sweeps.insert(0, k_selection(customers, PREVIOUS_RUN_ID, False, -0.013))
         centres.insert(0, centroids(features, PREVIOUS_RUN_ID, 0.05))

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DbtResult, run_dbt
+from conftest import DbtResult, failed_tests, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 pytestmark = pytest.mark.e2e
@@ -51,6 +51,10 @@ def test_demo_quality_bar(demo_build: DbtResult, demo_dir: Path) -> None:
     print(f"\ndemo: ARI vs planted personas {ari:.3f}, silhouette {silhouette:.3f}")
     assert ari >= 0.80
     assert silhouette >= 0.30
+    stability = demo_build.query("select bootstrap_stability from segmentation_runs").iloc[0, 0]
+    jaccard = demo_build.query("select segment_jaccard, is_reproducible from segment_profiles")
+    print(f"bootstrap stability {stability:.3f}, segment Jaccard >= {jaccard.min().iloc[0]:.3f}")
+    assert stability >= 0.9 and jaccard["is_reproducible"].all()
 
 
 def test_chosen_k_respects_the_smallest_segment_rule(demo_build: DbtResult) -> None:
@@ -114,17 +118,28 @@ def test_new_customers_scored_then_refit_keeps_segment_ids(demo_dir: Path, tmp_p
     assert migration["n"].iloc[0] == len(after)  # everyone was in the previous (scored) build
 
 
-def test_unstable_segments_raise_a_warning(
+def test_unstable_segments_raise_a_warning_and_the_bootstrap_gate_can_fail(
     demo_build: DbtResult, demo_dir: Path, tmp_path: Path
 ) -> None:
     shutil.copy(demo_build.db_path, tmp_path / "shopseg.duckdb")
-    result = run_dbt(
-        ["build"], tmp_path, demo_dir, {"shop_segment_features": ["age", "income"], "shop_k": 3}
-    )
-    assert result.ok, result.output[-3000:]
+    # the bootstrap gate set to error with a floor this run does not reach
+    bootstrap = {"shop_min_bootstrap_stability": 0.999, "shop_stability_severity": "error"}
+    features = {"shop_segment_features": ["age", "income"], "shop_k": 3}
+    result = run_dbt(["build"], tmp_path, demo_dir, features | bootstrap)
+    assert not result.ok
     statuses = result.results()
     warned = [uid for uid, status in statuses.items() if status == "warn"]
     assert any("value_at_least_segmentation_runs_stability_ari" in uid for uid in warned)
+    failed = failed_tests(result)
+    assert any(n.startswith("value_at_least_segmentation_runs_bootstrap_stability") for n in failed)
+    run = result.query("select bootstrap_stability from segmentation_runs where is_current").iloc[
+        0, 0
+    ]
+    profiles = result.query("select segment_jaccard, is_reproducible from segment_profiles")
+    print(f"\nage and income, k = 3: bootstrap stability {run:.3f}")
+    assert 0 <= run < 0.999
+    assert profiles["segment_jaccard"].between(0, 1).all() and len(profiles) == 3
+    assert (profiles["is_reproducible"] == (profiles["segment_jaccard"] >= 0.6)).all()
 
 
 def test_agglomerative_passes_the_same_gates(demo_dir: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ runs as (
         max(run_seq) as run_seq,
         max(case when name = 'k' then value end) as k,
         max(case when name = 'silhouette' then value end) as silhouette,
+        max(case when name = 'bootstrap_stability' then value end) as bootstrap_stability,
         max(case when name = 'inertia' then value end) as inertia,
         max(case when name = 'customers' then value end) as fit_customers,
         max(case when name = 'fit_sample_size' then value end) as fit_sample_size,

@@ -3,8 +3,9 @@
 For each family it writes the shop as input files, runs a real `dbt build` into a work
 folder, reads `customer_segments`, `segmentation_runs`, `customer_features` and the stored
 fit settings from the warehouse, and scores the result: ARI against the planted personas
-(noise customers excluded), the build's silhouette, the smallest segment's share and a
-bootstrap stability. One markdown table goes to `docs/eval.md`.
+(noise customers excluded), the build's silhouette, the smallest segment's share and the
+bootstrap stability the build stored (`shopseg.stability`, the figure of
+`segmentation_runs.bootstrap_stability`). One markdown table goes to `docs/eval.md`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
@@ -33,8 +33,6 @@ from shopseg.evaluate.families import FAMILIES, NOISE, generate_family, write_ta
 SYNTHETIC = ("demo", *FAMILIES)
 ALL_FAMILIES = (*SYNTHETIC, "cdnow")
 MARTS = "main_shopseg"
-BOOTSTRAP_SHARE = 0.8
-BOOTSTRAP_SEED = 2024
 COLUMNS = (
     "family",
     "customers",
@@ -136,7 +134,13 @@ def _dbt_executable() -> str:
     return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
 
 
-def run_build(project: Path, input_dir: Path, work: Path, timeout: float) -> tuple[float, str]:
+def run_build(
+    project: Path,
+    input_dir: Path,
+    work: Path,
+    timeout: float,
+    dbt_vars: dict[str, object] | None = None,
+) -> tuple[float, str]:
     """Run one ``dbt build`` of a project on an input folder.
 
     Parameters
@@ -149,6 +153,8 @@ def run_build(project: Path, input_dir: Path, work: Path, timeout: float) -> tup
         Folder for the warehouse, target and logs.
     timeout : float
         Seconds before the build is stopped.
+    dbt_vars : dict, optional
+        Vars passed with ``--vars`` (none: the project's defaults).
 
     Returns
     -------
@@ -174,7 +180,8 @@ def run_build(project: Path, input_dir: Path, work: Path, timeout: float) -> tup
     with (work / "dbt.out").open("w") as log:
         try:
             proc = subprocess.run(
-                [_dbt_executable(), "build"],
+                [_dbt_executable(), "build"]
+                + (["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
                 cwd=project,
                 env=env,
                 stdout=log,
@@ -228,7 +235,7 @@ def read_build(db: Path) -> Build:
             f"select customer_id, segment_id from {MARTS}.customer_segments order by customer_id"
         ).df()
         cursor = con.execute(
-            f"select k, silhouette, customers, status, features_dropped "
+            f"select k, silhouette, bootstrap_stability, customers, status, features_dropped "
             f"from {MARTS}.segmentation_runs where is_current"
         )
         names = [d[0] for d in cursor.description]
@@ -268,54 +275,13 @@ def persona_ari(segments: pd.DataFrame, truth: pd.DataFrame) -> float:
     return float(adjusted_rand_score(joined["persona"], joined["segment_id"]))
 
 
-def bootstrap_stability(
-    build: Build, resamples: int = 5, share: float = BOOTSTRAP_SHARE, seed: int = BOOTSTRAP_SEED
-) -> float:
-    """Mean ARI between the build's segments and refits on `share` of the customers.
-
-    Each refit runs the library's `fit_segments` (k chosen again) with the build's stored
-    settings on a fixed-seed sample without replacement of the feature rows, then
-    `score_segments` assigns every customer; the ARI is taken over all customers.
-
-    Parameters
-    ----------
-    build : Build
-        The build's segments, feature rows and settings.
-    resamples : int, default 5
-        Refits.
-    share : float, default BOOTSTRAP_SHARE
-        Share of the customers each refit sees.
-    seed : int, default BOOTSTRAP_SEED
-        Seed of the samples.
-
-    Returns
-    -------
-    float
-        Mean ARI of the refits against the build.
-    """
-    from shopseg.kmeans import fit_segments, score_segments
-
-    frame = build.features.reset_index(drop=True)
-    reference = build.segments.set_index("customer_id")["segment_id"]
-    scores = []
-    for b in range(resamples):
-        rng = np.random.default_rng([seed, b])
-        size = max(1, round(share * len(frame)))
-        rows = np.sort(rng.choice(len(frame), size=size, replace=False))
-        model = fit_segments(frame.iloc[rows].reset_index(drop=True), build.config)
-        scored = score_segments(model, frame)
-        ref = reference.reindex(scored["customer_id"]).to_numpy()
-        scores.append(adjusted_rand_score(ref, scored["segment_id"].to_numpy()))
-    return float(np.mean(scores))
-
-
 def evaluate_family(
     name: str,
     customers: int,
     project: Path,
     work: Path,
     cdnow_wheel: str | Path | None = None,
-    resamples: int = 5,
+    resamples: int | None = None,
     timeout: float = 900,
 ) -> FamilyResult:
     """Write, build and score one family.
@@ -332,8 +298,8 @@ def evaluate_family(
         Folder for the family's input and build.
     cdnow_wheel : str, Path or None, optional
         Where the lifetimes wheel is, for ``cdnow``.
-    resamples : int, default 5
-        Refits of the stability score.
+    resamples : int, optional
+        shop_bootstrap_resamples of the build (none: the project's default).
     timeout : float, default 900
         Seconds before the build is stopped.
 
@@ -343,7 +309,8 @@ def evaluate_family(
         The scores; only the build status when the warehouse could not be read.
     """
     truth = write_family(name, customers, work / "input", cdnow_wheel)
-    seconds, status = run_build(project, work / "input", work / "build", timeout)
+    dbt_vars = None if resamples is None else {"shop_bootstrap_resamples": resamples}
+    seconds, status = run_build(project, work / "input", work / "build", timeout, dbt_vars)
     result = FamilyResult(name, build_seconds=seconds, build=status)
     if truth is not None:
         result.personas = int(truth.loc[truth["persona"] != NOISE, "persona"].nunique())
@@ -360,12 +327,13 @@ def evaluate_family(
     result.smallest_share = float(sizes.min() / sizes.sum())
     if truth is not None:
         result.ari = persona_ari(build.segments, truth)
-    result.stability = bootstrap_stability(build, resamples)
+    stability = build.run["bootstrap_stability"]
+    result.stability = None if stability is None else float(stability)
     result.extra = {"features_dropped": build.run["features_dropped"]}
     return result
 
 
-def markdown(results: list[FamilyResult], customers: int, resamples: int) -> str:
+def markdown(results: list[FamilyResult], customers: int, resamples: int | None) -> str:
     """Write docs/eval.md: how the figures are made, then one table.
 
     Parameters
@@ -374,8 +342,8 @@ def markdown(results: list[FamilyResult], customers: int, resamples: int) -> str
         One per family.
     customers : int
         Customers per synthetic family.
-    resamples : int
-        Refits of the stability score.
+    resamples : int or None
+        shop_bootstrap_resamples of the builds (none: the project's default).
 
     Returns
     -------
@@ -412,13 +380,13 @@ def markdown(results: list[FamilyResult], customers: int, resamples: int) -> str
             "  on its silhouette sample).",
             "- *smallest segment share*: the smallest segment's customers / all customers in",
             "  `customer_segments`.",
-            f"- *bootstrap stability*: B = {resamples} resamples, each {BOOTSTRAP_SHARE:.0%}",
-            "  of the customers' rows of `customer_features`, drawn without replacement (fixed",
-            "  seeds);",
-            "  the library's `fit_segments` is refitted on each with the `SegmentConfig` the build",
-            "  stored (`segment_kmeans_fit`, record `config`; k is chosen again), `score_segments`",
-            "  assigns every customer, and the figure is the mean ARI between each refit's",
-            "  assignment and the build's. Measured by the harness only, not by the dbt models.",
+            "- *bootstrap stability*: `segmentation_runs.bootstrap_stability` of the current run,",
+            "  as the build measured it (`shopseg.stability.segment_stability`): "
+            + (f"{resamples}" if resamples is not None else "`shop_bootstrap_resamples`"),
+            "  refits with the build's settings and k, each on 80% of the fit sample (at most",
+            "  `shop_bootstrap_sample_size` customers, drawn without replacement, fixed seeds),",
+            "  and the mean ARI between each refit's clusters and the build's segments on the",
+            "  refit's customers.",
             "- *build seconds*: wall time of `dbt build` (2 dbt threads), excluding data writing",
             "  and scoring; *build*: `ok`, or the nodes that failed (a failed quality gate; the",
             "  figures are still read from what was built).",
@@ -463,7 +431,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project-dir", type=Path, default=Path("."), help="the dbt project")
     parser.add_argument("--out", type=Path, default=Path("docs/eval.md"), help="markdown file")
     parser.add_argument("--work", type=Path, default=None, help="work folder (default: temp)")
-    parser.add_argument("--bootstrap", type=int, default=5, help="resamples (B)")
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=None,
+        help="shop_bootstrap_resamples of each build (default: the project's)",
+    )
     parser.add_argument("--timeout", type=float, default=900, help="seconds per dbt build")
     args = parser.parse_args(argv)
     families = [f.strip() for f in args.families.split(",") if f.strip()]
