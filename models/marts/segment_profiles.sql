@@ -140,9 +140,10 @@ final as (
         averages.avg_age,
         averages.avg_income,
         stability.segment_jaccard,
-        stability.segment_jaccard
+        (
+            stability.segment_jaccard
             >= {{ shop_var_number('shop_min_segment_jaccard', minimum=0, maximum=1) }}
-        as is_reproducible
+        ) as is_reproducible
     from sizes
     cross join totals
     inner join names
