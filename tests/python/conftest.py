@@ -93,10 +93,18 @@ def run_dbt(
     db_name: str = "shopseg.duckdb",
     project: Path = PROJECT,
     env: dict[str, str] | None = None,
+    unit_tests: bool = False,
 ) -> DbtResult:
-    """Run dbt in `project` with its warehouse, target and logs inside `work`."""
+    """Run dbt in `project` with its warehouse, target and logs inside `work`.
+
+    A `dbt build` leaves the dbt unit tests out unless `unit_tests` is true: they test the
+    SQL, not the input, so the demo build (and make test-fast) runs them once.
+    """
     full_env = dbt_env(work, input_path, db_name, project, env)
     cmd = [DBT, *args]
+    resource_flags = {"--resource-type", "--exclude-resource-type", "--resource-types"}
+    if args[:1] == ["build"] and not unit_tests and not resource_flags & set(args):
+        cmd += ["--exclude-resource-type", "unit_test"]
     if dbt_vars:
         cmd += ["--vars", json.dumps(dbt_vars)]
     proc = subprocess.run(
@@ -123,7 +131,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> DbtResult:
     """One full `dbt build` on the demo shop, shared by read-only tests."""
-    result = run_dbt(["build"], tmp_path_factory.mktemp("demo_build"), demo_dir)
+    result = run_dbt(["build"], tmp_path_factory.mktemp("demo_build"), demo_dir, unit_tests=True)
     assert result.ok, result.output[-5000:]
     return result
 

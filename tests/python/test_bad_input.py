@@ -475,17 +475,6 @@ def test_fewer_customers_than_k_min_get_the_fallback(tmp_path_factory) -> None:
 
 
 @pytest.mark.e2e
-def test_identical_customers_get_the_zero_variance_fallback(tmp_path_factory) -> None:
-    rows = [order(f"o{i}", f"c{i:02d}", "2026-04-01 10:00", 25.0) for i in range(40)]
-    result, _ = build(tmp_path_factory, "zero_variance", orders_only(rows))
-    assert_fallback(
-        result,
-        {f"c{i:02d}" for i in range(40)},
-        "fallback: no feature varies between customers (zero variance)",
-    )
-
-
-@pytest.mark.e2e
 def test_empty_orders_segments_registered_customers_and_visitors(tmp_path_factory) -> None:
     result, customers = build(tmp_path_factory, "empty_orders", empty_orders_shop)
     assert_segmented_once(result, customers)

@@ -286,7 +286,10 @@ def test_a_fallback_on_a_real_shop_fails_unless_allowed(tmp_path: Path) -> None:
     assert allowed.ok, allowed.output[-3000:]
     run = current_run(allowed)
     assert run["status"] == reason and run["customers"] == 1500
-    assert set(allowed.query("select segment_id from customer_segments")["segment_id"]) == {1}
+    # the zero-variance fallback, opted in: every customer once, in the one segment
+    segments = allowed.query("select customer_id, segment_id from customer_segments")
+    assert segments["customer_id"].is_unique and len(segments) == 1500
+    assert set(segments["segment_id"]) == {1}
 
 
 # --- the same bytes on one thread or four ----------------------------------------------------
