@@ -53,8 +53,9 @@ lint: setup
 	$(BIN)/dbt parse --quiet --target-path target/lint
 	$(BIN)/dbt-score lint --manifest target/lint/manifest.json --fail-project-under 9.5
 
+# three workers on two cores: the dbt builds wait on files and subprocesses a third of the time
 pytest: setup cdnow-wheel
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark"
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile -m "not spark"
 
 ## test-fast: the few-minute tier for developers: ruff, the library tests (pytest -m "not e2e":
 ## no dbt, mf, PostgreSQL, Spark or Chromium) and one real `dbt build` of the whole project,

@@ -123,7 +123,9 @@ def builds(
     """The same input built on Spark (a dbt subprocess) and on DuckDB."""
     work = tmp_path_factory.mktemp("spark_build")
     env = {"SHOPSEG_TARGET": "spark", "SHOPSEG_SPARK_DIR": str(work / "spark")}
-    on_spark = run_dbt(BUILD, work, None, {"shop_input_path": str(shop_input)}, env=env)
+    on_spark = run_dbt(
+        BUILD, work, None, {"shop_input_path": str(shop_input)}, env=env, unit_tests=True
+    )
     assert on_spark.ok, on_spark.output[-5000:]
     # the profile keeps Spark's warehouse, metastore and derby.log out of the working folder
     assert {"spark-warehouse", "metastore_db", "derby.log"} <= {
