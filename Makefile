@@ -22,6 +22,8 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "shopseg needs $(PYTHON) on PATH"; exit 1; }
+	# an install with the spark extra (make test) holds everything setup installs
+	if [ -f $(SPARK_STAMP) ] && [ $(SPARK_STAMP) -nt pyproject.toml ]; then touch $(STAMP); exit 0; fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -41,7 +43,7 @@ summary: setup
 	$(BIN)/shopseg summary --db $(SHOPSEG_PUBLISH_PATH)
 
 ## test: install, lint Python and SQL, run pytest (library and real dbt builds), then test-spark
-test: setup browser lint pytest test-spark
+test: $(SPARK_STAMP) browser lint pytest test-spark
 
 # the Python that ruff lints and format-checks, in `make lint` and `make test-fast`
 RUFF_PATHS := src python_models tests integration_tests bench
@@ -84,9 +86,13 @@ test-fast: setup cdnow-wheel
 test-spark: $(SPARK_STAMP) java
 	$(BIN)/python -m pytest -q -m spark tests/python/test_spark.py
 
-$(SPARK_STAMP): pyproject.toml $(STAMP)
+# one pip run for make test: the dev and spark extras together
+$(SPARK_STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "shopseg needs $(PYTHON) on PATH"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
-	touch $(SPARK_STAMP)
+	touch $(SPARK_STAMP) $(STAMP)
 
 ## java: install Debian's Java 17 runtime (for Spark) when no java is on PATH
 java:

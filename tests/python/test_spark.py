@@ -111,7 +111,7 @@ def shop_input(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 def duckdb_build(shop_input: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
     """`dbt build --select +customer_features` of the input on DuckDB."""
     work = tmp_path_factory.mktemp("spark_vs_duckdb")
-    result = run_dbt(BUILD, work, shop_input, env={"SHOPSEG_TARGET": "duckdb"})
+    result = run_dbt(BUILD, work, shop_input, env={"SHOPSEG_TARGET": "duckdb"}, unit_tests=True)
     assert result.ok, result.output[-5000:]
     return result
 
