@@ -11,8 +11,10 @@
         ~ "promoted (only dbt build promotes)", info=true) }}
 {%- endif %}
 -- depends_on: {{ ref('shopseg', 'customer_features') }}
+-- depends_on: {{ ref('shopseg', 'customer_predictions') }}
 -- depends_on: {{ ref('shopseg', 'customer_segments') }}
 -- depends_on: {{ ref('shopseg', 'data_quality_issues') }}
+-- depends_on: {{ ref('shopseg', 'prediction_runs') }}
 -- depends_on: {{ ref('shopseg', 'segment_centroids') }}
 -- depends_on: {{ ref('shopseg', 'segment_classifier_class_metrics') }}
 -- depends_on: {{ ref('shopseg', 'segment_confusion') }}

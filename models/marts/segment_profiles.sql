@@ -1,8 +1,10 @@
 {#-
     One row per segment of the current run: size, name, the features that set it apart,
-    the dominant lifecycle stage, the key purchase and browsing figures, and how well the
-    segment reproduces on refits (bootstrap Jaccard).
+    the dominant lifecycle stage, the key purchase and browsing figures, how well the
+    segment reproduces on refits (bootstrap Jaccard), and what customer_predictions expects
+    of it over the horizon (revenue, churn risk, revenue at risk).
 -#}
+{%- set at_risk = shop_var_number('shop_at_risk_min_p_no_order', minimum=0, maximum=1) %}
 with
 
 segments as (
@@ -23,6 +25,10 @@ feature_profiles as (
 
 stability as (
     select * from {{ ref('shopseg', 'int_segment_stability') }}
+),
+
+predictions as (
+    select * from {{ ref('shopseg', 'customer_predictions') }}
 ),
 
 joined as (
@@ -57,6 +63,44 @@ averages as (
                 as avg_{{ feature | replace('avg_', '') }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from feature_profiles
+    group by 1
+),
+
+predicted as (
+    -- over the customers with a prediction; money as decimals, which add up in any order
+    select
+        joined.segment_id,
+        count(case when predictions.prediction_status = 'ok' then 1 end) as predicted_customers,
+        sum(
+            case
+                when predictions.prediction_status = 'ok'
+                    then cast(predictions.expected_revenue as decimal(38, 2))
+            end
+        ) as expected_revenue,
+        {{ shop_exact_avg(
+            "case when predictions.prediction_status = 'ok' then predictions.p_no_order end",
+            '0',
+            '1',
+        ) }} as mean_p_no_order,
+        count(
+            case
+                when
+                    predictions.prediction_status = 'ok'
+                    and predictions.p_no_order >= {{ at_risk }}
+                    then 1
+            end
+        ) as at_risk_customers,
+        sum(
+            case
+                when
+                    predictions.prediction_status = 'ok'
+                    and predictions.p_no_order >= {{ at_risk }}
+                    then joined.monetary
+            end
+        ) as at_risk_revenue
+    from joined
+    inner join predictions
+        on joined.customer_id = predictions.customer_id
     group by 1
 ),
 
@@ -143,7 +187,19 @@ final as (
         (
             stability.segment_jaccard
             >= {{ shop_var_number('shop_min_segment_jaccard', minimum=0, maximum=1) }}
-        ) as is_reproducible
+        ) as is_reproducible,
+        case
+            when predicted.predicted_customers > 0 then predicted.expected_revenue
+        end as expected_revenue,
+        case
+            when predicted.predicted_customers > 0 then predicted.mean_p_no_order
+        end as mean_p_no_order,
+        case
+            when predicted.predicted_customers > 0 then predicted.at_risk_customers
+        end as at_risk_customers,
+        case
+            when predicted.predicted_customers > 0 then coalesce(predicted.at_risk_revenue, 0)
+        end as at_risk_revenue
     from sizes
     cross join totals
     inner join names
@@ -156,6 +212,8 @@ final as (
         on sizes.segment_id = averages.segment_id
     left join stability
         on sizes.segment_id = stability.segment_id
+    left join predicted
+        on sizes.segment_id = predicted.segment_id
 )
 
 select * from final

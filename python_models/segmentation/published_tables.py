@@ -11,6 +11,7 @@ def model(dbt, session):
     warehouse = session.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchall()[0][0]  # fetchall: an unfinished result would block the refs below
+    runs = dbt.ref("shopseg", "prediction_runs")
     relations = {
         "customer_features": dbt.ref("shopseg", "customer_features"),
         "customer_segments": dbt.ref("shopseg", "customer_segments"),
@@ -28,6 +29,9 @@ def model(dbt, session):
         "segment_feature_importance": dbt.ref("shopseg", "segment_feature_importance"),
         "segment_rules": dbt.ref("shopseg", "segment_rules"),
         "segment_dendrogram": dbt.ref("shopseg", "segment_dendrogram"),
+        "customer_predictions": dbt.ref("shopseg", "customer_predictions"),
+        # without the fit's timing, which differs from build to build (the bytes must not)
+        "prediction_runs": runs.select(*(c for c in runs.columns if c != "fit_seconds")),
     }
     tables = ((name, rel.to_arrow_table) for name, rel in relations.items())
     try:

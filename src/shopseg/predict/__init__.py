@@ -1,11 +1,18 @@
 """Per-customer predictions: BG/NBD for orders and alive, Gamma-Gamma for spend, backtests."""
 
-from shopseg.predict.backtest import Backtest, backtest, order_summary
+from shopseg.predict.backtest import (
+    Backtest,
+    backtest,
+    backtest_customers,
+    backtest_figures,
+    order_summary,
+)
 from shopseg.predict.bgnbd import (
     BgNbd,
     expected_orders,
     expected_orders_new,
     fit_bgnbd,
+    median_time_to_next_order,
     p_alive,
     p_no_order,
 )
@@ -29,12 +36,15 @@ __all__ = [
     "PredictConfig",
     "PredictionFit",
     "backtest",
+    "backtest_customers",
+    "backtest_figures",
     "expected_order_value",
     "expected_orders",
     "expected_orders_new",
     "fit_bgnbd",
     "fit_gamma_gamma",
     "fit_predictions",
+    "median_time_to_next_order",
     "order_summary",
     "p_alive",
     "p_no_order",

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import time
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from shopseg.predict.config import PredictConfig
-from shopseg.predict.customers import OK, fit_predictions, score_predictions, summarise
+from shopseg.predict.customers import (
+    HISTORY_TOO_SHORT,
+    OK,
+    TOO_FEW_CUSTOMERS,
+    fit_predictions,
+    score_predictions,
+    summarise,
+)
+
+NO_CONTRAST = "no_contrast"  # nobody (or everybody) ordered again: AUC is undefined
 
 
 @dataclass(frozen=True)
 class Backtest:
     """How the predictions made at ``calibration_end`` did over the following horizon."""
 
-    status: str  # OK, or why there is nothing to compare (no predictions, no one to score)
+    status: str  # OK, a fit status of customers.py (too few customers, ...), or NO_CONTRAST
     run_id: str
     calibration_end: pd.Timestamp
     as_of: pd.Timestamp
@@ -28,6 +38,51 @@ class Backtest:
     auc: float  # expected_orders ranking who ordered again
     brier: float  # 1 - p_no_order against ordered again
     ordered_again_share: float
+    fit_customers: int  # customers the models were fitted on (at most fit_sample_size)
+    fit_seconds: float  # wall time of the fit (not a result: it varies from run to run)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The backtest as a one-row frame, one column per field."""
+        return pd.DataFrame([asdict(self)])
+
+
+def backtest_figures(expected, p_order, actual, weights=None) -> dict[str, float]:
+    """AUC, Brier score and total error of predictions against what happened.
+
+    Parameters
+    ----------
+    expected : array-like
+        Expected orders per customer over the horizon.
+    p_order : array-like
+        Probability of at least one order in the horizon (``1 - p_no_order``).
+    actual : array-like
+        Orders each customer placed in the horizon.
+    weights : array-like, optional
+        Customers each row stands for.
+
+    Returns
+    -------
+    dict
+        ``predicted_orders`` and ``actual_orders`` (totals), ``total_error`` (predicted /
+        actual - 1, NaN without actual orders), ``auc`` of ``expected`` for "ordered again"
+        (NaN unless both outcomes occur), ``brier`` (mean squared error of ``p_order``) and
+        ``ordered_again_share``.
+    """
+    expected, p_order = np.asarray(expected, "float64"), np.asarray(p_order, "float64")
+    actual = np.asarray(actual, "float64")
+    w = np.ones(len(actual)) if weights is None else np.asarray(weights, "float64")
+    ordered = (actual > 0).astype("float64")
+    predicted, happened = float(np.dot(w, expected)), float(np.dot(w, actual))
+    both = len(np.unique(ordered)) == 2
+    nan = float("nan")
+    return {
+        "predicted_orders": predicted,
+        "actual_orders": happened,
+        "total_error": predicted / happened - 1 if happened else nan,
+        "auc": float(roc_auc_score(ordered, expected, sample_weight=w)) if both else nan,
+        "brier": float(np.average((p_order - ordered) ** 2, weights=w)) if len(w) else nan,
+        "ordered_again_share": float(np.average(ordered, weights=w)) if len(w) else nan,
+    }
 
 
 def order_summary(orders: pd.DataFrame, until) -> pd.DataFrame:
@@ -72,36 +127,70 @@ def backtest(orders: pd.DataFrame, as_of, horizon_days: int, config: PredictConf
     Returns
     -------
     Backtest
+        As :func:`backtest_customers` on these orders' summary.
+    """
+    as_of = pd.Timestamp(as_of)
+    end = as_of - pd.Timedelta(days=horizon_days)
+    summary = order_summary(orders, end)
+    later = orders[(orders["ordered_at"] > end) & (orders["ordered_at"] <= as_of)]
+    holdout = later.groupby("customer_id").size().reindex(summary["customer_id"]).fillna(0)
+    summary["holdout_order_count"] = holdout.to_numpy(dtype="int64")
+    return backtest_customers(summary, as_of, horizon_days, config)
+
+
+def backtest_customers(
+    customers: pd.DataFrame, as_of, horizon_days: int, config: PredictConfig
+) -> Backtest:
+    """Fit on the summary as of ``as_of - horizon``, score against the horizon's orders.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        One row per customer with an order by ``as_of - horizon``: the columns of
+        :func:`order_summary` over the orders up to then, and ``holdout_order_count``,
+        the customer's orders in ``(as_of - horizon, as_of]``.
+    as_of : timestamp
+        End of the held-out horizon (the build's as-of time).
+    horizon_days : int
+        Length of the held-out horizon.
+    config : PredictConfig
+        Eligibility floors, fit sample size and seed (its horizon is replaced).
+
+    Returns
+    -------
+    Backtest
         Total predicted vs actual orders, AUC of expected orders for "ordered again" and
         the Brier score of ``1 - p_no_order``, over the customers who had ordered by the
-        calibration end. Figures are NaN when the status is not ``ok``.
+        calibration end. Figures are NaN when the status is not ``ok``: too few
+        customers or too short a history at the calibration end (the floors of the
+        predictions), a failed fit, or no contrast (nobody or everybody ordered again).
     """
     as_of = pd.Timestamp(as_of)
     end = as_of - pd.Timedelta(days=horizon_days)
     config = replace(config, horizon_days=horizon_days)
-    summary = summarise(order_summary(orders, end), end)
+    # the warehouse hands rows over in any order: the sums below must not depend on it
+    customers = customers.sort_values("customer_id", kind="stable", ignore_index=True)
+    summary = summarise(customers, end)
+    started = time.perf_counter()
     fit = fit_predictions(summary, config, end)
+    fit_seconds = time.perf_counter() - started
     scored = score_predictions(summary, fit, horizon_days)
-    later = orders[(orders["ordered_at"] > end) & (orders["ordered_at"] <= as_of)]
-    actual = later.groupby("customer_id").size().reindex(scored["customer_id"]).fillna(0)
-    actual = actual.to_numpy(dtype="float64")
-    ordered = (actual > 0).astype("float64")
+    actual = pd.to_numeric(customers["holdout_order_count"]).fillna(0).to_numpy("float64")
     ok = (scored["prediction_status"] == OK).to_numpy()
     status = fit.status
-    if status == OK and (not ok.any() or len(np.unique(ordered[ok])) < 2):
-        status = "no_contrast"  # nobody (or everybody) ordered again: AUC is undefined
-    nan = float("nan")
-    figures = dict(predicted_orders=nan, total_error=nan, auc=nan, brier=nan)
-    if status == OK:
-        predicted = scored["expected_orders"].to_numpy()[ok]
-        p_order = 1 - scored["p_no_order"].to_numpy()[ok]
-        total = float(predicted.sum())
-        figures = dict(
-            predicted_orders=total,
-            total_error=total / actual[ok].sum() - 1 if actual[ok].sum() else nan,
-            auc=float(roc_auc_score(ordered[ok], predicted)),
-            brier=float(np.mean((p_order - ordered[ok]) ** 2)),
-        )
+    if status == TOO_FEW_CUSTOMERS and fit.history_days < config.min_history_days:
+        status = HISTORY_TOO_SHORT  # a shop younger than the horizon has no one at T - h
+    figures = backtest_figures(
+        scored["expected_orders"].to_numpy()[ok],
+        1 - scored["p_no_order"].to_numpy()[ok],
+        actual[ok],
+    )
+    if status == OK and not np.isfinite(figures["auc"]):
+        status = NO_CONTRAST
+    if status != OK:
+        figures = dict.fromkeys(figures, float("nan")) | {
+            "ordered_again_share": float((actual > 0).mean()) if len(actual) else float("nan")
+        }
     return Backtest(
         status=status,
         run_id=fit.run_id,
@@ -109,7 +198,12 @@ def backtest(orders: pd.DataFrame, as_of, horizon_days: int, config: PredictConf
         as_of=as_of,
         horizon_days=horizon_days,
         customers=len(scored),
+        predicted_orders=figures["predicted_orders"],
         actual_orders=int(actual.sum()),
-        ordered_again_share=float(ordered.mean()) if len(ordered) else nan,
-        **figures,
+        total_error=figures["total_error"],
+        auc=figures["auc"],
+        brier=figures["brier"],
+        ordered_again_share=figures["ordered_again_share"],
+        fit_customers=fit.fit_customers,
+        fit_seconds=fit_seconds,
     )

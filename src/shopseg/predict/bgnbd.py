@@ -193,12 +193,43 @@ def expected_orders_new(model: BgNbd, horizon) -> np.ndarray:
     return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
 
 
+def median_time_to_next_order(model: BgNbd, frequency, recency, age) -> np.ndarray:
+    """Time from ``T`` by which each customer has even odds of having ordered again.
+
+    A customer alive at ``T`` stays alive until their next order (BG/NBD drops customers
+    out only just after an order), and given alive the rate is ``Gamma(r + x, alpha + T)``,
+    so ``P(no order by T + s) = 1 - p_alive + p_alive * ((alpha + T) / (alpha + T + s)) **
+    (r + x)``. This is the ``s`` where that probability is 1/2: the median of the time to
+    the next order, counting a customer who dropped out as never ordering.
+
+    Parameters
+    ----------
+    model : BgNbd
+        Fitted parameters.
+    frequency, recency, age : array-like
+        ``x``, ``t_x``, ``T`` per customer.
+
+    Returns
+    -------
+    numpy.ndarray
+        The median, in the summary's time unit; infinite where ``p_alive <= 1/2`` (the odds
+        of ever ordering again are not even).
+    """
+    x, t = as_float(frequency), as_float(age)
+    alive = p_alive(model, frequency, recency, age)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survive = np.where(alive > 0.5, 1.0 - 0.5 / alive, np.nan)  # ((a+T)/(a+T+s))^(r+x)
+        median = (model.alpha + t) * np.expm1(-np.log(survive) / (model.r + x))
+    return np.where(alive > 0.5, median, np.inf)
+
+
 __all__ = [
     "BgNbd",
     "expected_orders",
     "expected_orders_new",
     "fit_bgnbd",
     "log_likelihood",
+    "median_time_to_next_order",
     "p_alive",
     "p_no_order",
 ]

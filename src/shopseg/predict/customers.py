@@ -8,7 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from shopseg.predict.bgnbd import BgNbd, expected_orders, fit_bgnbd, p_alive, p_no_order
+from shopseg.predict.bgnbd import (
+    BgNbd,
+    expected_orders,
+    fit_bgnbd,
+    median_time_to_next_order,
+    p_alive,
+    p_no_order,
+)
 from shopseg.predict.config import PredictConfig
 from shopseg.predict.gamma_gamma import GammaGamma, expected_order_value, fit_gamma_gamma
 
@@ -20,6 +27,7 @@ OUTPUT_COLUMNS = (
     "expected_orders",
     "p_no_order",
     "expected_revenue",
+    "expected_next_order_at",
     "prediction_run_id",
     "prediction_status",
 )
@@ -36,6 +44,7 @@ class PredictionFit:
 
     run_id: str
     status: str  # OK or why every customer gets nulls
+    as_of: pd.Timestamp
     orders: BgNbd | None
     spend: GammaGamma | None
     ordering_customers: int
@@ -104,6 +113,8 @@ def fit_predictions(summary: pd.DataFrame, config: PredictConfig, as_of) -> Pred
         too short a history (days since the first order of the shop), or a failed fit.
     """
     ordering = summary[summary["has_orders"].to_numpy(dtype=bool)]
+    # the warehouse hands rows over in any order: the sample and the run id must not depend on it
+    ordering = ordering.sort_values("customer_id", kind="stable")
     history = float(ordering["age"].max()) if len(ordering) else 0.0
     sample = ordering
     if len(ordering) > config.fit_sample_size:
@@ -113,7 +124,12 @@ def fit_predictions(summary: pd.DataFrame, config: PredictConfig, as_of) -> Pred
     digest.update(str(pd.Timestamp(as_of)).encode())
     digest.update(np.ascontiguousarray(sample[columns].to_numpy(dtype="float64")).tobytes())
     run_id = digest.hexdigest()[:16]
-    base = {"run_id": run_id, "ordering_customers": len(ordering), "history_days": history}
+    base = {
+        "run_id": run_id,
+        "as_of": pd.Timestamp(as_of),
+        "ordering_customers": len(ordering),
+        "history_days": history,
+    }
     if len(ordering) < config.min_customers:
         return PredictionFit(
             status=TOO_FEW_CUSTOMERS, orders=None, spend=None, fit_customers=0, **base
@@ -157,11 +173,16 @@ def score_predictions(
     -------
     pandas.DataFrame
         One row per summary row, in its order, with :data:`OUTPUT_COLUMNS`.
+        ``expected_next_order_at`` is the as-of time plus the median time to the next
+        order (:func:`~shopseg.predict.bgnbd.median_time_to_next_order`), to the second,
+        and null where that median is beyond the horizon: there the customer is more
+        likely than not to place no order in it (``p_no_order >= 1/2``).
     """
     n = len(summary)
     out = pd.DataFrame({"customer_id": summary["customer_id"].to_numpy()})
     for column in ("p_alive", "expected_orders", "p_no_order", "expected_revenue"):
         out[column] = np.full(n, np.nan)
+    next_days = np.full(n, np.nan)
     has = summary["has_orders"].to_numpy(dtype=bool)
     status = np.where(has, fit.status, NO_ORDERS).astype(object)
     if fit.status == OK:
@@ -181,6 +202,10 @@ def score_predictions(
         scored[bad] = np.nan
         out.loc[has, ["p_alive", "expected_orders", "p_no_order", "expected_revenue"]] = scored
         status[np.flatnonzero(has)[bad]] = FIT_FAILED
+        median = median_time_to_next_order(fit.orders, x, t_x, t)
+        next_days[has] = np.where(~bad & (median <= horizon_days), median, np.nan)
+    offset = pd.to_timedelta(np.round(next_days * 86_400), unit="s")
+    out["expected_next_order_at"] = (fit.as_of + pd.Series(offset)).to_numpy()
     out["prediction_run_id"] = fit.run_id
     out["prediction_status"] = status
     return out[list(OUTPUT_COLUMNS)]
