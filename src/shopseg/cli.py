@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit code of the subcommand (2 for a refused command).
     """
+    from shopseg.export import FORMATS, MIN_AUDIENCE_SIZE
+
     parser = argparse.ArgumentParser(prog="shopseg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="generate demo shop data (see shopseg demo --help)", add_help=False)
@@ -151,8 +153,32 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ID_OR_NAME",
         help="a segment id or name; refused when it is one segment's id and another's name",
     )
-    p_exp.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p_exp.add_argument(
+        "--format",
+        choices=list(FORMATS),
+        default="csv",
+        help="csv or parquet: customer ids; customer-match: SHA-256 hashed emails (CSV)",
+    )
     p_exp.add_argument("--out", required=True, help="file to write")
+    held = p_exp.add_mutually_exclusive_group()
+    held.add_argument(
+        "--include-holdout",
+        action="store_true",
+        help="keep the holdout (control) group in the audience",
+    )
+    held.add_argument(
+        "--holdout-file",
+        metavar="PATH",
+        help="also write the segment's holdout customers here, to measure the campaign against",
+    )
+    p_exp.add_argument(
+        "--min-audience-size",
+        type=int,
+        default=MIN_AUDIENCE_SIZE,
+        metavar="N",
+        help=f"refuse audiences smaller than N (default {MIN_AUDIENCE_SIZE:,}, "
+        "shop_min_audience_size: Google Ads' floor)",
+    )
     p_sum = sub.add_parser("summary", help="summarise the latest segmentation")
     p_sum.add_argument("--db", required=True, help="the published DuckDB file")
     p_rep = sub.add_parser("report", help="write a static HTML report with charts")
@@ -188,13 +214,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "export":
         from shopseg.export import export_segment
 
-        rows = export_segment(
+        result = export_segment(
             args.db,
             args.segment,
             args.out,
             args.format,
             segment_id=args.segment_id,
             segment_name=args.segment_name,
+            include_holdout=args.include_holdout,
+            holdout_file=args.holdout_file,
+            min_audience_size=args.min_audience_size,
         )
         if args.segment_id is not None:
             picked = f"segment id {args.segment_id}"
@@ -202,7 +231,11 @@ def _run(args: argparse.Namespace) -> int:
             picked = f"the segment named {args.segment_name!r}"
         else:
             picked = f"segment {args.segment!r}"
-        print(f"wrote {rows} customers of {picked} to {args.out}")
+        what = "hashed emails" if args.format == "customer-match" else "customers"
+        print(f"wrote {result.rows} {what} of {picked} to {args.out}")
+        print("\n".join(result.summary_lines()))
+        if result.holdout_rows is not None:
+            print(f"wrote {result.holdout_rows} holdout customers to {args.holdout_file}")
         return 0
     if args.command == "report":
         return report(args.db, args.out, args.screenshot)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from shopseg.config import DEFAULT_FEATURES
+from shopseg.export import email_sha256, holdout_flags
 
 AS_OF = datetime(2026, 7, 14, 3, 0, 0)
 RUN_ID, PREVIOUS_RUN_ID = "a1b2c3d4e5f60002", "a1b2c3d4e5f60001"
@@ -59,7 +60,8 @@ TABLES = {
         is_outlier boolean, second_segment_id bigint, second_centroid_distance double,
         previous_segment_id bigint, lifecycle_stage varchar, rfm_segment varchar,
         run_id varchar, predicted_segment_id bigint, predicted_probability double,
-        is_forest_disagreement boolean
+        is_forest_disagreement boolean, is_holdout boolean, accepts_marketing boolean,
+        email_sha256 varchar
     """,
     "segmentation_runs": """
         run_id varchar, run_seq bigint, is_current boolean, as_of_at timestamp,
@@ -319,8 +321,24 @@ def customer_features(customers: int, rng: np.random.Generator) -> pd.DataFrame:
     return f
 
 
+def accepts_marketing(customer_id: str) -> bool | None:
+    """The fixture's consent of a customer: a seventh unknown, two sevenths refused."""
+    return {0: None, 1: False, 2: False}.get(int(customer_id) % 7, True)
+
+
+def email(customer_id: str) -> str | None:
+    """The fixture's raw email of a customer (none for every eleventh), messy in case and spaces."""
+    n = int(customer_id)
+    return None if n % 11 == 0 else f" Customer.{n}@Shop{n % 3}.Example.COM "
+
+
 def customer_segments(features: pd.DataFrame, rng: np.random.Generator, previous: bool):
-    """customer_segments of the current run (previous_segment_id from the previous run)."""
+    """customer_segments of the current run (previous_segment_id from the previous run).
+
+    The audience columns come from the customer id alone (no draw from `rng`): is_holdout by
+    the library's rule with the default vars, consent from ``accepts_marketing`` and the
+    email hash of ``email``.
+    """
     n = len(features)
     segment = features["segment_id"].to_numpy()
     names = {s: name for s, name, _ in SEGMENTS}
@@ -347,6 +365,11 @@ def customer_segments(features: pd.DataFrame, rng: np.random.Generator, previous
             "predicted_segment_id": predicted,
             "predicted_probability": np.round(rng.uniform(0.55, 1.0, n), 6),
             "is_forest_disagreement": predicted != segment,
+            "is_holdout": holdout_flags(features["customer_id"]),
+            "accepts_marketing": pd.array(
+                [accepts_marketing(c) for c in features["customer_id"]], dtype="boolean"
+            ),
+            "email_sha256": [email_sha256(email(c)) for c in features["customer_id"]],
         }
     )
 

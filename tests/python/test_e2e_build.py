@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import DbtResult, copy_input, run_dbt
+
+from shopseg.export import HOLDOUT_SHARE, holdout_flags
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +48,33 @@ def test_demo_run_is_recorded(demo_build: DbtResult) -> None:
     assert names["segment_name"].is_unique and len(names) == run["k"]
 
 
-def test_orders_only_folder_builds_and_segments_everyone(demo_dir: Path, tmp_path: Path) -> None:
+def test_demo_holdout_group_is_the_salted_hash_and_no_mart_keeps_emails(
+    demo_build: DbtResult,
+) -> None:
+    segments = demo_build.query("select customer_id, segment_id, is_holdout from customer_segments")
+    # the SQL's flags are the library's rule (md5 of salt and id) for every customer
+    assert list(segments["is_holdout"]) == list(holdout_flags(segments["customer_id"]))
+    assert abs(segments["is_holdout"].mean() - HOLDOUT_SHARE) <= 0.01
+    for segment_id, group in segments.groupby("segment_id"):
+        spread = 3 * (HOLDOUT_SHARE * (1 - HOLDOUT_SHARE) / len(group)) ** 0.5
+        assert abs(group["is_holdout"].mean() - HOLDOUT_SHARE) <= spread, segment_id
+    # only the hash of the optional customers.email exists, in no relation the address
+    columns = demo_build.query("select table_name, column_name from information_schema.columns")
+    assert "email" not in set(columns["column_name"])
+    hashed = set(columns.loc[columns["column_name"] == "email_sha256", "table_name"])
+    assert {"stg_shop__customers", "customer_segments"} <= hashed
+    manifest = json.loads((demo_build.target_path / "manifest.json").read_text())
+    declared = {
+        node_id
+        for node_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "snapshot", "seed") and "email" in node["columns"]
+    }
+    assert declared == set()
+
+
+def test_orders_only_folder_builds_and_segments_everyone(
+    demo_build: DbtResult, demo_dir: Path, tmp_path: Path
+) -> None:
     only_orders = copy_input(demo_dir, tmp_path / "input", ["orders"])
     result = run_dbt(["build"], tmp_path / "work", only_orders)
     assert result.ok, result.output[-3000:]
@@ -54,3 +83,8 @@ def test_orders_only_folder_builds_and_segments_everyone(demo_dir: Path, tmp_pat
     assert set(segments["customer_id"]) == input_customers(only_orders)
     used = result.query("select features_used from segmentation_runs")["features_used"].iloc[0]
     assert "session_count" not in used and "age" not in used
+    # another input, another fit: every customer keeps the holdout flag the demo build gave
+    flags = "select customer_id, is_holdout from customer_segments"
+    both = result.query(flags).merge(demo_build.query(flags), on="customer_id")
+    assert len(both) == len(segments)
+    assert (both["is_holdout_x"] == both["is_holdout_y"]).all()

@@ -14,7 +14,20 @@ renamed as (
         {{ shop_safe_cast('income', shop_type_double()) }} as income,
         nullif(
             lower(trim(cast(acquisition_channel as {{ dbt.type_string() }}))), ''
-        ) as acquisition_channel
+        ) as acquisition_channel,
+        -- consent as true / false / null (unknown): booleans, 1/0, yes/no, t/f in any case
+        case
+            when
+                lower(trim(cast(accepts_marketing as {{ dbt.type_string() }})))
+                in ('true', 't', 'yes', 'y', '1', '1.0')
+                then true
+            when
+                lower(trim(cast(accepts_marketing as {{ dbt.type_string() }})))
+                in ('false', 'f', 'no', 'n', '0', '0.0')
+                then false
+        end as accepts_marketing,
+        -- only the hash leaves staging: no model, table or mart keeps the address itself
+        {{ shop_sha256(shop_normalised_email('email')) }} as email_sha256
     from source
 ),
 
