@@ -61,3 +61,39 @@ def test_k_outside_the_range_fails_the_k_gate(demo_build, demo_dir, tmp_path) ->
     assert any(
         name.startswith("value_between_segmentation_runs_k") for name in failed_tests(result)
     ), result.output[-3000:]
+
+
+def test_prediction_gates_fail_out_of_reach_and_skip_a_backtest_that_could_not_run(
+    demo_build, demo_dir, tmp_path
+) -> None:
+    import json
+    import shutil
+
+    db = tmp_path / "tampered.duckdb"
+    shutil.copy(demo_build.db_path, db)
+    con = connect_warehouse(db, read_only=False)
+    # a second run whose backtest could not run: no figures, so no gate may judge it
+    con.execute(
+        "insert into prediction_runs select * replace ("
+        "'other' as prediction_run_id, 'history_too_short' as status, "
+        "null as auc, null as total_error) from prediction_runs"
+    )
+    con.close()
+    result = run_dbt(
+        ["test", "--select", "prediction_runs"],
+        tmp_path,
+        demo_dir,
+        {"shop_min_prediction_auc": 0.999, "shop_max_prediction_total_error": 0.001},
+        db_name=db.name,
+    )
+    assert not result.ok
+    failures = {
+        r["unique_id"].split(".")[2]: r["failures"]
+        for r in json.loads((result.target_path / "run_results.json").read_text())["results"]
+        if r["status"] == "fail"
+    }
+    # each gate fails on the demo's run only (1 row), not on the one without a backtest
+    assert failures == {
+        "value_at_least_prediction_runs_auc": 1,
+        "value_between_prediction_runs_total_error": 1,
+    }, failures

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +14,19 @@ from test_settings_defaults import default_differences, project_vars, readme_set
 
 from shopseg.predict import (
     OUTPUT_COLUMNS,
+    Backtest,
     BgNbd,
     PredictConfig,
     backtest,
+    backtest_customers,
+    backtest_figures,
     expected_order_value,
     expected_orders,
     expected_orders_new,
     fit_bgnbd,
     fit_gamma_gamma,
+    median_time_to_next_order,
+    order_summary,
     p_alive,
     p_no_order,
     predict_customers,
@@ -79,6 +85,20 @@ def test_p_no_order_is_the_likelihood_ratio_and_a_probability() -> None:
     np.testing.assert_allclose(got, ratio)
     assert np.all((got > 0) & (got < 1))
     assert np.all(p_no_order(CDNOW_MODEL, x, t_x, t, 40) < got)  # longer horizon, less risk
+
+
+def test_median_time_to_next_order_matches_a_hand_computation() -> None:
+    # the paper's worked customer (x = 2, t_x = 30.43, T = 38.86 weeks): p_alive = 0.7266, so
+    # ((alpha + T) / (alpha + T + s)) ** (r + x) = 1 - 0.5 / 0.7266 = 0.31186 and
+    # s = (4.414 + 38.86) * (0.31186 ** (-1 / 2.243) - 1) = 43.274 * (1.68130 - 1) = 29.48
+    x, t_x, t = [0, 2, 2], [0, 30.43, 10], [38.86] * 3
+    median = median_time_to_next_order(CDNOW_MODEL, x, t_x, t)
+    assert median[1] == pytest.approx(29.48, abs=0.01)
+    # without a repeat order p_alive = 1: (43.274 / (43.274 + s)) ** 0.243 = 0.5
+    assert median[0] == pytest.approx(43.274 * (2 ** (1 / 0.243) - 1), rel=1e-4)
+    assert median[2] == np.inf  # p_alive 0.27: the odds of ever ordering again are not even
+    # it is where the churn risk over (T, T + s] is one half
+    np.testing.assert_allclose(p_no_order(CDNOW_MODEL, x[:2], t_x[:2], t[:2], median[:2]), 0.5)
 
 
 def test_bgnbd_recovers_simulated_parameters() -> None:
@@ -154,6 +174,32 @@ def test_predictions_have_one_row_per_customer_and_probabilities() -> None:
     assert out["prediction_run_id"].nunique() == 1
     again = predict_customers(customers, AS_OF, PredictConfig())
     pd.testing.assert_frame_equal(out, again)  # seeded: the same run id and figures
+    # rows in another order: the same fit (run id) and figures per customer
+    shuffled = predict_customers(customers.sample(frac=1, random_state=3), AS_OF, PredictConfig())
+    pd.testing.assert_frame_equal(
+        shuffled.sort_values("customer_id", ignore_index=True), out, check_exact=True
+    )
+
+
+def test_expected_next_order_is_the_median_within_the_horizon() -> None:
+    customers = shop(2_000, 600)
+    out = predict_customers(customers, AS_OF, PredictConfig(horizon_days=180))
+    dated = out["expected_next_order_at"].notna()
+    # a date only where the customer is more likely than not to order within the horizon
+    assert dated.any() and not dated.all()
+    assert (dated == (out["p_no_order"] < 0.5)).all()
+    days = (out.loc[dated, "expected_next_order_at"] - AS_OF) / pd.Timedelta(days=1)
+    assert days.between(0, 180).all()
+    # and it is the median of the time to the next order (to the second)
+    ok = out[dated].index
+    fit_config = PredictConfig(horizon_days=180)
+    from shopseg.predict import fit_predictions, summarise
+
+    summary = summarise(customers, AS_OF)
+    model = fit_predictions(summary, fit_config, AS_OF).orders
+    rows = summary.loc[ok]
+    expected = median_time_to_next_order(model, rows["frequency"], rows["recency"], rows["age"])
+    np.testing.assert_allclose(days.to_numpy(), expected, atol=1 / 86_400)
 
 
 @pytest.mark.parametrize(
@@ -208,6 +254,56 @@ def test_backtest_reports_auc_brier_and_total_error() -> None:
     assert result.actual_orders == int(
         ((orders["ordered_at"] > result.calibration_end) & (orders["ordered_at"] <= as_of)).sum()
     )
+
+
+def test_backtest_figures_on_the_cdnow_holdout(sample: pd.DataFrame) -> None:
+    # BG/NBD fitted on the calibration weeks, scored against the next 273 days (39 weeks)
+    w = sample["customers"]
+    model = fit_bgnbd(sample["x"], sample["t_x"], sample["T"], w)
+    args = (model, sample["x"], sample["t_x"], sample["T"], 273)
+    figures = backtest_figures(
+        expected_orders(*args), 1 - p_no_order(*args), sample["holdout_x"], weights=w
+    )
+    assert figures["actual_orders"] == 1882  # the holdout's repeat order days of 2,357 people
+    assert figures["predicted_orders"] == pytest.approx(1653.4, abs=0.5)
+    assert figures["total_error"] == pytest.approx(-0.1215, abs=5e-4)
+    assert figures["auc"] == pytest.approx(0.7725, abs=5e-4)
+    assert figures["brier"] == pytest.approx(0.1612, abs=5e-4)
+    assert figures["ordered_again_share"] == pytest.approx(0.2902, abs=5e-4)
+    # the default gates pass a textbook BG/NBD on real data, with room
+    defaults = project_vars()
+    assert figures["auc"] >= defaults["shop_min_prediction_auc"] + 0.1
+    assert abs(figures["total_error"]) <= defaults["shop_max_prediction_total_error"] - 0.1
+
+
+def test_backtest_figures_are_nan_where_undefined() -> None:
+    figures = backtest_figures([0.5, 1.0], [0.3, 0.6], [0, 0])
+    assert np.isnan(figures["auc"]) and np.isnan(figures["total_error"])
+    assert figures["brier"] == pytest.approx((0.3**2 + 0.6**2) / 2)
+
+
+def test_backtest_does_not_depend_on_the_row_order() -> None:
+    orders = orders_of(pd.DataFrame(index=range(3_000)))
+    as_of = pd.Timestamp("2022-01-01") + pd.Timedelta(days=700)
+    result = backtest(orders, as_of, 180, PredictConfig())
+    end = as_of - pd.Timedelta(days=180)
+    summary = order_summary(orders, end)
+    later = orders[orders["ordered_at"] > end].groupby("customer_id").size()
+    summary["holdout_order_count"] = later.reindex(summary["customer_id"]).fillna(0).to_numpy()
+    shuffled = backtest_customers(
+        summary.sample(frac=1, random_state=5), as_of, 180, PredictConfig()
+    )
+    assert result.status == "ok"
+    assert replace(shuffled, fit_seconds=0) == replace(result, fit_seconds=0)
+    assert list(result.to_frame().columns) == list(Backtest.__dataclass_fields__)
+
+
+def test_a_shop_younger_than_the_horizon_has_too_short_a_history() -> None:
+    orders = orders_of(pd.DataFrame(index=range(600)))
+    as_of = pd.Timestamp("2022-01-01") + pd.Timedelta(days=300)
+    result = backtest(orders, as_of, 365, PredictConfig())  # nobody had ordered at T - h
+    assert result.status == "history_too_short" and result.customers == 0
+    assert np.isnan(result.auc) and np.isnan(result.brier)
 
 
 def test_backtest_without_enough_history_says_so() -> None:
