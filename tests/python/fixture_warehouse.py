@@ -35,7 +35,9 @@ CHOSEN_K = 4
 MIN_SEGMENT_SHARE = 0.02
 
 # The published tables the report, `shopseg export` and `shopseg summary` read, as the marts
-# declare them (dbt's text and double are DuckDB's varchar and double).
+# declare them (dbt's text and double are DuckDB's varchar and double). A column no frame
+# below fills is null: segment_profiles' prediction columns, as in a build whose predictions
+# could not run.
 TABLES = {
     "customer_features": """
         customer_id varchar, as_of_at timestamp, is_registered boolean, signup_at timestamp,
@@ -98,7 +100,9 @@ TABLES = {
         avg_recency_days double, avg_order_count double, avg_monetary double,
         avg_order_value double, avg_discounted_order_share double, avg_session_count double,
         avg_product_view_count double, avg_tenure_days double, avg_age double,
-        avg_income double, segment_jaccard double, is_reproducible boolean
+        avg_income double, segment_jaccard double, is_reproducible boolean,
+        expected_revenue decimal(38, 2), mean_p_no_order double, at_risk_customers bigint,
+        at_risk_revenue decimal(38, 2)
     """,
     "segment_feature_profiles": """
         run_id varchar, segment_id bigint, feature varchar, customers_with_value bigint,
