@@ -73,12 +73,13 @@ def test_demo_next_order_dates_and_segment_figures(demo_build: DbtResult) -> Non
         "churn_risk_revenue from segment_profiles"
     ).set_index("segment_id")
     by_segment = ok.groupby("segment_id")
+    risky = ok[ok["p_no_order"] >= 0.5]
     expected = pd.DataFrame(
         {
             "expected_revenue": by_segment["expected_revenue"].apply(lambda v: v.round(2).sum()),
             "mean_p_no_order": by_segment["p_no_order"].mean(),
             "churn_risk_customers": by_segment["p_no_order"].apply(lambda v: (v >= 0.5).sum()),
-            "churn_risk_revenue": ok[ok["p_no_order"] >= 0.5].groupby("segment_id")["monetary"].sum(),
+            "churn_risk_revenue": risky.groupby("segment_id")["monetary"].sum(),
         }
     )
     expected["churn_risk_revenue"] = expected["churn_risk_revenue"].fillna(0)

@@ -23,6 +23,7 @@ DAY = pd.Timedelta(days=1)
 SUMMARY_COLUMNS = ("customer_id", "order_count", "first_order_at", "last_order_at", "monetary")
 OUTPUT_COLUMNS = (
     "customer_id",
+    "as_of_at",
     "p_alive",
     "expected_orders",
     "p_no_order",
@@ -206,6 +207,7 @@ def score_predictions(
         next_days[has] = np.where(~bad & (median <= horizon_days), median, np.nan)
     offset = pd.to_timedelta(np.round(next_days * 86_400), unit="s")
     out["expected_next_order_at"] = (fit.as_of + pd.Series(offset)).to_numpy()
+    out["as_of_at"] = fit.as_of
     out["prediction_run_id"] = fit.run_id
     out["prediction_status"] = status
     return out[list(OUTPUT_COLUMNS)]
