@@ -4,7 +4,7 @@
     segment reproduces on refits (bootstrap Jaccard), and what customer_predictions expects
     of it over the horizon (revenue, churn risk, revenue at risk).
 -#}
-{%- set churn_risk = shop_var_number('shop_churn_risk_min_p_no_order', minimum=0, maximum=1) %}
+{%- set at_risk = shop_var_number('shop_at_risk_min_p_no_order', minimum=0, maximum=1) %}
 with
 
 segments as (
@@ -86,18 +86,18 @@ predicted as (
             case
                 when
                     predictions.prediction_status = 'ok'
-                    and predictions.p_no_order >= {{ churn_risk }}
+                    and predictions.p_no_order >= {{ at_risk }}
                     then 1
             end
-        ) as churn_risk_customers,
+        ) as at_risk_customers,
         sum(
             case
                 when
                     predictions.prediction_status = 'ok'
-                    and predictions.p_no_order >= {{ churn_risk }}
+                    and predictions.p_no_order >= {{ at_risk }}
                     then joined.monetary
             end
-        ) as churn_risk_revenue
+        ) as at_risk_revenue
     from joined
     inner join predictions
         on joined.customer_id = predictions.customer_id
@@ -195,11 +195,11 @@ final as (
             when predicted.predicted_customers > 0 then predicted.mean_p_no_order
         end as mean_p_no_order,
         case
-            when predicted.predicted_customers > 0 then predicted.churn_risk_customers
-        end as churn_risk_customers,
+            when predicted.predicted_customers > 0 then predicted.at_risk_customers
+        end as at_risk_customers,
         case
-            when predicted.predicted_customers > 0 then coalesce(predicted.churn_risk_revenue, 0)
-        end as churn_risk_revenue
+            when predicted.predicted_customers > 0 then coalesce(predicted.at_risk_revenue, 0)
+        end as at_risk_revenue
     from sizes
     cross join totals
     inner join names

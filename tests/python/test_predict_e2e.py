@@ -69,8 +69,8 @@ def test_demo_next_order_dates_and_segment_figures(demo_build: DbtResult) -> Non
     assert rows.loc[rows["prediction_status"] != "ok", "expected_next_order_at"].isna().all()
     # segment_profiles adds up the same predictions per segment
     profiles = demo_build.query(
-        "select segment_id, expected_revenue, mean_p_no_order, churn_risk_customers, "
-        "churn_risk_revenue from segment_profiles"
+        "select segment_id, expected_revenue, mean_p_no_order, at_risk_customers, "
+        "at_risk_revenue from segment_profiles"
     ).set_index("segment_id")
     by_segment = ok.groupby("segment_id")
     risky = ok[ok["p_no_order"] >= 0.5]
@@ -78,11 +78,11 @@ def test_demo_next_order_dates_and_segment_figures(demo_build: DbtResult) -> Non
         {
             "expected_revenue": by_segment["expected_revenue"].apply(lambda v: v.round(2).sum()),
             "mean_p_no_order": by_segment["p_no_order"].mean(),
-            "churn_risk_customers": by_segment["p_no_order"].apply(lambda v: (v >= 0.5).sum()),
-            "churn_risk_revenue": risky.groupby("segment_id")["monetary"].sum(),
+            "at_risk_customers": by_segment["p_no_order"].apply(lambda v: (v >= 0.5).sum()),
+            "at_risk_revenue": risky.groupby("segment_id")["monetary"].sum(),
         }
     )
-    expected["churn_risk_revenue"] = expected["churn_risk_revenue"].fillna(0)
+    expected["at_risk_revenue"] = expected["at_risk_revenue"].fillna(0)
     got = profiles.loc[expected.index].astype("float64")
     pd.testing.assert_frame_equal(got, expected.astype("float64"), rtol=1e-6, check_names=False)
     # a segment without any prediction (nobody has ordered) has nulls, not zeros
