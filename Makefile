@@ -18,16 +18,61 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: build test setup demo dbt-build summary lint pytest clean test-spark java
 
+# Installs come from the lock files in requirements/ (exact versions with their hashes, the
+# same on every machine): dev.lock for make build, dev-spark.lock (dev.lock plus the spark
+# extra) for make test. `make lock` rewrites them from pyproject.toml's ranges, keeping every
+# pin that still fits (LOCK_ARGS=--upgrade, or --upgrade-package NAME, moves them).
+# The installer is uv (from PyPI, pinned here, installed into .venv by pip); plain pip is the
+# fallback: SHOPSEG_INSTALLER=pip make build. Both install shopseg itself editable.
+SHOPSEG_INSTALLER ?= uv
+UV_VERSION := 0.13.9
+DEV_LOCK := requirements/dev.lock
+SPARK_LOCK := requirements/dev-spark.lock
+LOCK_ARGS ?=
+
+# $(call install,LOCK FILE): the venv, the locked packages, then shopseg editable (no deps:
+# the lock holds them)
+define install
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	case "$(SHOPSEG_INSTALLER)" in
+	  uv)
+	    $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	    $(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(1)
+	    $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ;;
+	  pip)
+	    # --no-deps: the lock is complete, and pip refuses its extras (mashumaro[msgpack])
+	    # as unpinned in hash-checking mode
+	    $(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(1)
+	    $(BIN)/python -m pip install --quiet --no-deps -e . ;;
+	  *) echo "SHOPSEG_INSTALLER must be uv or pip, not $(SHOPSEG_INSTALLER)"; exit 1 ;;
+	esac
+endef
+
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "shopseg needs $(PYTHON) on PATH"; exit 1; }
 	# an install with the spark extra (make test) holds everything setup installs
-	if [ -f $(SPARK_STAMP) ] && [ $(SPARK_STAMP) -nt pyproject.toml ]; then touch $(STAMP); exit 0; fi
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	if [ -f $(SPARK_STAMP) ] && [ $(SPARK_STAMP) -nt pyproject.toml ] \
+	  && [ $(SPARK_STAMP) -nt $(DEV_LOCK) ]; then touch $(STAMP); exit 0; fi
+	$(call install,$(DEV_LOCK))
 	touch $(STAMP)
+
+## lock: rewrite requirements/*.lock from pyproject.toml (needs PyPI); LOCK_ARGS=--upgrade
+## moves every pin to the newest version the ranges allow. dev.lock takes dev-spark.lock's
+## versions, so make build and make test install the same ones.
+# one lock for Python 3.11 to 3.13 on every platform (--universal)
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+  --generate-hashes --custom-compile-command 'make lock' --quiet
+.PHONY: lock
+lock:
+	@command -v $(PYTHON) >/dev/null || { echo "shopseg needs $(PYTHON) on PATH"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/uv --version 2>/dev/null | grep -qx 'uv $(UV_VERSION)' \
+	  || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	mkdir -p requirements
+	$(UV_COMPILE) --extra dev --extra spark $(LOCK_ARGS) -o $(SPARK_LOCK)
+	$(UV_COMPILE) --extra dev -c $(SPARK_LOCK) $(LOCK_ARGS) -o $(DEV_LOCK)
 
 ## build: install, generate the demo shop, run dbt build on DuckDB, print a summary
 build: setup demo dbt-build summary
@@ -35,9 +80,11 @@ build: setup demo dbt-build summary
 demo: setup
 	$(BIN)/python -m shopseg.demo --customers $(DEMO_CUSTOMERS) --out $(DEMO_DIR) --reuse
 
+# the production selection (selectors.yml): every model and data test, no unit tests (make
+# test and make test-fast run those)
 dbt-build: setup
 	mkdir -p $(dir $(SHOPSEG_DUCKDB_PATH))
-	$(BIN)/dbt build
+	$(BIN)/dbt build --selector production
 
 summary: setup
 	$(BIN)/shopseg summary --db $(SHOPSEG_PUBLISH_PATH)
@@ -86,12 +133,10 @@ test-fast: setup cdnow-wheel
 test-spark: $(SPARK_STAMP) java
 	$(BIN)/python -m pytest -q -m spark tests/python/test_spark.py
 
-# one pip run for make test: the dev and spark extras together
-$(SPARK_STAMP): pyproject.toml
+# one install for make test: the dev and spark extras together
+$(SPARK_STAMP): pyproject.toml $(SPARK_LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "shopseg needs $(PYTHON) on PATH"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(call install,$(SPARK_LOCK))
 	touch $(SPARK_STAMP) $(STAMP)
 
 ## java: install Debian's Java 17 runtime (for Spark) when no java is on PATH
