@@ -9,6 +9,10 @@ import numpy as np
 import pandas as pd
 
 MISSING_SUFFIX = "__missing"
+# A missing flag is divided by the standard deviation of a balanced yes/no column, whatever
+# its own share: z-scoring a flag that marks 0.2% of customers puts them 25 units away, and
+# k-means then spends a segment on a handful of customers (docs/eval.md, DECISIONLOG.md).
+MISSING_FLAG_SCALE = 0.5
 
 
 class NoUsableFeatureError(ValueError):
@@ -17,7 +21,12 @@ class NoUsableFeatureError(ValueError):
 
 @dataclass(frozen=True)
 class Preprocessor:
-    """Fitted preprocessing: log1p, winsorising, median imputation, missing flags, scaling."""
+    """Fitted preprocessing: log1p, winsorising, median imputation, missing flags, scaling.
+
+    Features are standardised (mean 0, standard deviation 1 on the fit sample); a missing
+    flag is centred and divided by MISSING_FLAG_SCALE, so it weighs as a balanced yes/no
+    feature whatever its share.
+    """
 
     features: tuple[str, ...]
     log1p: tuple[bool, ...]
@@ -159,6 +168,7 @@ def fit_preprocessor(
     mean = raw.mean(axis=0)
     scale = raw.std(axis=0)
     scale[scale == 0] = 1.0
+    scale[len(kept) :] = MISSING_FLAG_SCALE
     return Preprocessor(
         features=draft.features,
         log1p=draft.log1p,

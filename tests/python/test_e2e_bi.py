@@ -62,7 +62,10 @@ def test_export_writes_one_segment(demo_build: DbtResult, tmp_path: Path) -> Non
     ).iloc[0, 0]
     for fmt in ("csv", "parquet"):
         out = tmp_path / f"segment.{fmt}"
-        done = export(published, name, out, "--format", fmt)
+        # every customer of the segment: holdout and audience floor off (test_export has those)
+        done = export(
+            published, name, out, "--format", fmt, "--include-holdout", "--min-audience-size", "0"
+        )
         assert done.returncode == 0, done.stderr
         frame = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
         segments = demo_build.query("select customer_id, segment_name from customer_segments")

@@ -97,6 +97,21 @@ def test_missing_values_are_imputed_and_flagged_once_per_pattern() -> None:
     assert np.isfinite(x).all()
 
 
+def test_a_rare_missing_value_does_not_become_a_segment() -> None:
+    # 9 of 3,000 customers (0.3%) lack f3: z-scored, their flag would sit 18 units away and
+    # take a segment of its own at every k, below shop_min_segment_share, so no k of the
+    # four planted groups could be chosen
+    frame, truth = blobs(centers=4, seed=3)
+    frame.loc[frame.index[:9], "f3"] = np.nan
+    model = fit_segments(frame, CONFIG)
+    assert model.preprocessor.missing_flags == ("f3",)
+    flag = model.preprocessor.transform(frame)[:, -1]
+    assert np.abs(flag).max() <= 2.0  # the spread of a balanced yes/no column
+    assert model.k == 4
+    scored = score_segments(model, frame)
+    assert adjusted_rand_score(truth, scored["segment_id"]) > 0.95
+
+
 def test_infinite_and_text_values_are_treated_as_missing() -> None:
     frame = pd.DataFrame({"customer_id": list("abcd"), "spend": [1.0, np.inf, 3.0, 4.0]})
     pre = fit_preprocessor(frame, ("spend",))
