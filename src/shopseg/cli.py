@@ -21,8 +21,10 @@ def summary(db_path: str) -> str:
     Returns
     -------
     str
-        The current run (customers, k, silhouette, stability), one line per segment and
-        the count of input rows excluded, or a line saying no run was found.
+        The current run (customers, k, silhouette, bootstrap stability, stability against
+        the previous build), one line per segment (with its bootstrap Jaccard, marked when
+        the segment does not reproduce) and the count of input rows excluded, or a line
+        saying no run was found.
     """
     import duckdb
 
@@ -31,12 +33,12 @@ def summary(db_path: str) -> str:
     con = duckdb.connect(str(require_file(db_path)), read_only=True)
     try:
         run = con.execute(
-            "select run_id, customers, k, silhouette, k_rule, as_of_at, stability_ari "
-            "from segmentation_runs where is_current"
+            "select run_id, customers, k, silhouette, k_rule, as_of_at, stability_ari, "
+            "bootstrap_stability from segmentation_runs where is_current"
         ).fetchone()
         sizes = con.execute(
-            "select segment_id, segment_name, customers, dominant_lifecycle_stage "
-            "from segment_profiles order by segment_id"
+            "select segment_id, segment_name, customers, dominant_lifecycle_stage, "
+            "segment_jaccard, is_reproducible from segment_profiles order by segment_id"
         ).fetchall()
         issues = con.execute(
             "select coalesce(sum(rows_affected), 0) from data_quality_issues "
@@ -46,15 +48,24 @@ def summary(db_path: str) -> str:
         con.close()
     if run is None:
         return "no segmentation run found"
-    run_id, customers, k, silhouette, rule, as_of, stability = run
+    run_id, customers, k, silhouette, rule, as_of, stability, bootstrap = run
     lines = [
         f"shopseg model {run_id}: {customers} customers as of {as_of}",
         f"k = {k} ({rule}), silhouette = {silhouette:.3f}"
+        + (f", bootstrap stability = {bootstrap:.3f}" if bootstrap is not None else "")
         + (f", stability ARI vs previous build = {stability:.3f}" if stability is not None else ""),
-        f"{'segment':>8}  {'name':<32} {'customers':>9} {'share':>6}  lifecycle",
+        f"{'segment':>8}  {'name':<32} {'customers':>9} {'share':>6}  {'jaccard':>7}  lifecycle",
     ]
-    for segment_id, name, n, stage in sizes:
-        lines.append(f"{segment_id:>8}  {name:<32} {n:>9} {n / customers:>6.1%}  {stage}")
+    for segment_id, name, n, stage, jaccard, reproducible in sizes:
+        figure = "—" if jaccard is None else f"{jaccard:.2f}" + ("" if reproducible else "!")
+        lines.append(
+            f"{segment_id:>8}  {name:<32} {n:>9} {n / customers:>6.1%}  {figure:>7}  {stage}"
+        )
+    if any(row[5] is False for row in sizes):
+        lines.append(
+            "!: the segment does not reproduce on resampled fits "
+            "(segment_jaccard below shop_min_segment_jaccard)"
+        )
     lines.append(f"input rows excluded as invalid or late: {issues} (see data_quality_issues)")
     lines.append(f"tables for BI (read-only): {db_path}")
     return "\n".join(lines)

@@ -21,7 +21,7 @@ import pytest
 from conftest import PROJECT, DbtResult, run_dbt
 from fixture_warehouse import email
 
-from shopseg.cli import main
+from shopseg.cli import main, summary
 from shopseg.export import (
     HOLDOUT_SALT,
     HOLDOUT_SHARE,
@@ -160,6 +160,26 @@ def test_missing_db_file_is_one_line(tmp_path: Path, command: list[str]) -> None
     assert done.returncode == 2
     assert done.stderr == f"shopseg: {missing}: no such file\n"
     assert not missing.exists() and sorted(tmp_path.iterdir()) == []
+
+
+def test_summary_shows_the_bootstrap_figures(fixture_warehouse: Path) -> None:
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    try:
+        stability = con.execute(
+            "select bootstrap_stability from segmentation_runs where is_current"
+        ).fetchone()[0]
+        profiles = con.execute(
+            "select segment_name, segment_jaccard, is_reproducible from segment_profiles"
+        ).fetchall()
+    finally:
+        con.close()
+    text = summary(str(fixture_warehouse)).splitlines()
+    assert f"bootstrap stability = {stability:.3f}" in text[1]
+    for name, jaccard, reproducible in profiles:
+        (line,) = [row for row in text if f"  {name}  " in row]
+        assert f" {jaccard:.2f}{'' if reproducible else '!'} " in line
+    assert any(not reproducible for _, _, reproducible in profiles)  # the fixture has one
+    assert "!: the segment does not reproduce" in text[-3]
 
 
 def _segments(db: Path) -> pd.DataFrame:
