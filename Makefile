@@ -81,10 +81,12 @@ demo: setup
 	$(BIN)/python -m shopseg.demo --customers $(DEMO_CUSTOMERS) --out $(DEMO_DIR) --reuse
 
 # the production selection (selectors.yml): every model and data test, no unit tests (make
-# test and make test-fast run those)
+# test and make test-fast run those); one dbt thread per core unless SHOPSEG_THREADS is set
+# (profiles.yml's default is 2)
+CORES := $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 dbt-build: setup
 	mkdir -p $(dir $(SHOPSEG_DUCKDB_PATH))
-	$(BIN)/dbt build --selector production
+	SHOPSEG_THREADS="$${SHOPSEG_THREADS:-$(CORES)}" $(BIN)/dbt build --selector production
 
 summary: setup
 	$(BIN)/shopseg summary --db $(SHOPSEG_PUBLISH_PATH)
