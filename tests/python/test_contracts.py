@@ -21,6 +21,7 @@ BI_MARTS = [
     "segment_feature_importance",
     "segment_rules",
     "segment_classifier_metrics",
+    "prediction_runs",
 ]
 
 

@@ -186,9 +186,9 @@ def test_a_new_model_is_aligned_to_the_last_promoted_one(store_builds: dict[str,
     k4, k5 = store_builds["k4"], store_builds["k5"]
     assert k5["result"].ok, k5["result"].output[-3000:]
     first_run = k4["segmentation_runs"]["run_id"].iloc[0]
-    runs = k5["segmentation_runs"]
+    runs = k5["segmentation_runs"].sort_values("run_seq")  # read in run-id order
     current = runs[runs["is_current"]].iloc[0]
-    assert list(runs["run_seq"]) == [1, 2]
+    assert list(runs["run_seq"]) == [1, 2] and list(runs["is_current"]) == [False, True]
     assert current["previous_run_id"] == first_run and current["k"] == 5
     # new ids continue after the promoted lineage's highest id (4), not after a candidate's
     versions = k5["segment_model_versions"].set_index("run_id")

@@ -27,6 +27,7 @@ SEGMENT_METRICS = [
     "shopseg_average_order_value",
     "shopseg_segment_share",
     "shopseg_at_risk_revenue",
+    "shopseg_expected_revenue",
 ]
 
 # The same numbers straight from the marts, without the semantic layer: per segment, and
@@ -40,9 +41,11 @@ select
     sum(features.monetary) / nullif(sum(features.order_count), 0) as shopseg_average_order_value,
     count(*) / (select count(*) from customer_features) as shopseg_segment_share,
     sum(case when features.lifecycle_stage = 'at_risk' then features.monetary end)
-        as shopseg_at_risk_revenue
+        as shopseg_at_risk_revenue,
+    sum(predictions.expected_revenue) as shopseg_expected_revenue
 from customer_features as features
 left join customer_segments as segments on features.customer_id = segments.customer_id
+left join customer_predictions as predictions on features.customer_id = predictions.customer_id
 group by 1
 """
 STAGE_SQL = """
