@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -83,7 +84,12 @@ def test_every_segment_has_a_readable_rule(demo_build: DbtResult) -> None:
     assert segments <= set(described["segment_id"])
     assert described["segment_name"].notna().all()
     text = " ".join(described["rule_text"])
-    assert "order_count" in text and ".5" not in text  # whole numbers stay whole
+    assert "order_count" in text
+    # whole-number features keep whole bounds (avg_order_value > 81.5 is fine)
+    whole = "order_count|session_count|product_view_count|recency_days|tenure_days"
+    after = re.findall(rf"\b(?:{whole})\s*[<>]=?\s*(-?[\d.]+)", text)
+    before = re.findall(rf"(-?[\d.]+)\s*<=?\s*(?:{whole})\b", text)
+    assert after and all(float(x).is_integer() for x in after + before), after + before
 
 
 def test_every_customer_is_scored_by_the_stored_forest(demo_build: DbtResult) -> None:
