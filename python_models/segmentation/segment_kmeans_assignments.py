@@ -14,7 +14,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     fitted = model_from_params(to_pandas(dbt.ref("shopseg", "int_segment_model__latest")))
     features = dbt.ref("shopseg", "customer_features")
-    columns = ["customer_id", *fitted.preprocessor.features]
+    columns = ["customer_id", *fitted.preprocessor.inputs]
     # the last promoted build's segments: never those of a build that failed a gate
     previous = dbt.ref("shopseg", "int_segment_assignments__promoted")
     if is_spark_frame(features):  # Spark: every customer scored distributed (mapInPandas)

@@ -30,7 +30,8 @@ def model(dbt, session):
             "shopseg: shop_refit is false but no model is stored yet: fitting the first one"
         )
     features = dbt.ref("shopseg", "customer_features")
-    columns = ["customer_id", *[c for c in config.features if c in features.columns]]
+    wanted = dict.fromkeys([*config.features, *config.categorical_features])
+    columns = ["customer_id", *[c for c in wanted if c in features.columns]]
     if is_spark_frame(features):  # Spark: fit on a bounded sample collected to the driver
         frame = sample_to_pandas(
             features.select(*columns), config.fit_sample_size, config.random_state

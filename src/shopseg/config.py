@@ -170,6 +170,10 @@ def _coerce(f: Field, hint: Any, raw: Any) -> Any:
     return int(raw)
 
 
+# left out of SegmentConfig.to_json (and so of run ids) while no categorical feature is set
+CATEGORICAL_SETTINGS = ("categorical_features", "categorical_weight", "categorical_max_levels")
+
+
 @dataclass(frozen=True)
 class SegmentConfig(Settings):
     """Settings of one segmentation fit (defaults here; dbt_project.yml repeats them)."""
@@ -192,6 +196,14 @@ class SegmentConfig(Settings):
     algorithm: str = setting("kmeans", "shop_algorithm")
     agglomerative_sample_size: int = setting(5_000, "shop_agglomerative_sample_size", count=True)
     match_max_distance: float = setting(1.5, "shop_segment_match_max_distance")
+    # text columns of customer_features that take part as one-hot columns (none by default)
+    categorical_features: tuple[str, ...] = setting(
+        (), "shop_segment_categorical_features", null_is_default=True
+    )
+    # distance (standard deviations of a numeric feature) between two levels of one attribute
+    categorical_weight: float = setting(1.0, "shop_categorical_weight")
+    # the most frequent levels on the fit sample each get a column; the rest share "(other)"
+    categorical_max_levels: int = setting(10, "shop_categorical_max_levels", count=True)
     # refits of the bootstrap stability (0: not measured) and the customers each one sees
     bootstrap_resamples: int = setting(10, "shop_bootstrap_resamples", shapes_fit=False)
     bootstrap_sample_size: int = setting(
@@ -230,6 +242,8 @@ class SegmentConfig(Settings):
             raise ConfigError(
                 f"shop_bootstrap_resamples must be >= 0, got {self.bootstrap_resamples}"
             )
+        if not self.categorical_weight > 0:
+            raise ConfigError(f"shop_categorical_weight must be > 0, got {self.categorical_weight}")
         self.check_counts()
         if not self.features:
             raise ConfigError("shop_segment_features is empty")
@@ -240,11 +254,18 @@ class SegmentConfig(Settings):
         Returns
         -------
         str
-            Sorted-key JSON of every setting but `extra`, features as a list.
+            Sorted-key JSON of every setting but `extra`, features as a list. The
+            categorical settings appear only when categorical features are set: a model
+            without them keeps the run id it had before those settings existed.
         """
         data = asdict(self)
         data.pop("extra")
         data["features"] = list(self.features)
+        if self.categorical_features:
+            data["categorical_features"] = list(self.categorical_features)
+        else:
+            for name in CATEGORICAL_SETTINGS:
+                data.pop(name)
         return json.dumps(data, sort_keys=True)
 
     def fit_json(self) -> str:

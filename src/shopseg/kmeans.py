@@ -279,9 +279,7 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         reason = f"{n} customer{'s' if n != 1 else ''}, fewer than {k_var}"
         return _single_segment(fit_frame, n, config, reason)
     try:
-        pre = fit_preprocessor(
-            fit_frame, config.features, config.winsor_quantile, config.skew_threshold
-        )
+        pre = _fit_preprocessor(fit_frame, config)
     except NoUsableFeatureError:
         reason = "no feature varies between customers (zero variance)"
         return _single_segment(fit_frame, len(ordered), config, reason)
@@ -290,8 +288,8 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         "shopseg: fitting on %d of %d customers, %d features (%s)",
         len(fit_frame),
         len(ordered),
-        len(pre.features),
-        ", ".join(pre.features),
+        len(pre.features) + len(pre.categorical),
+        ", ".join(pre.inputs),
     )
     sweep = sweep_k(x, config)
     if sweep.empty:
@@ -334,6 +332,19 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         k_sweep=sweep,
         metrics=metrics,
         dendrogram=dendrogram,
+    )
+
+
+def _fit_preprocessor(fit_frame: pd.DataFrame, config: SegmentConfig) -> Preprocessor:
+    """The preprocessing a fit's settings ask for, learnt on the fit sample."""
+    return fit_preprocessor(
+        fit_frame,
+        config.features,
+        config.winsor_quantile,
+        config.skew_threshold,
+        categorical=config.categorical_features,
+        categorical_weight=config.categorical_weight,
+        max_levels=config.categorical_max_levels,
     )
 
 
@@ -520,9 +531,7 @@ def _single_segment(
     """The documented fallback for a degenerate input: one segment holding every customer."""
     if pre is None:
         try:
-            pre = fit_preprocessor(
-                fit_frame, config.features, config.winsor_quantile, config.skew_threshold
-            )
+            pre = _fit_preprocessor(fit_frame, config)
         except NoUsableFeatureError:
             pre = empty_preprocessor(tuple(config.features))
     x = pre.transform(fit_frame)
@@ -690,7 +699,12 @@ def score_segments(model: SegmentModel, features: pd.DataFrame) -> pd.DataFrame:
 
 
 def _to_space(previous: SegmentModel, target: Preprocessor) -> np.ndarray:
-    """Previous centroids expressed in the target's standardised columns (NaN if absent)."""
+    """Previous centroids expressed in the target's standardised columns (NaN if absent).
+
+    A one-hot column is the segment's share of that level. An attribute the previous model
+    did not use is absent (NaN) like a feature; a level of an attribute it used but that
+    had no column of its own there gets the target's centred zero (the fit sample's share).
+    """
     pre = previous.preprocessor
     original = dict(zip(pre.features, pre.to_original_units(previous.centroids).T, strict=True))
     n_feat = len(pre.features)
@@ -708,6 +722,21 @@ def _to_space(previous: SegmentModel, target: Preprocessor) -> np.ndarray:
     for j, flag in enumerate(target.missing_flags):
         if flag in flags:
             out[:, n_t + j] = (flags[flag] - target.mean[n_t + j]) / target.scale[n_t + j]
+    first = len(pre.features) + len(pre.missing_flags)
+    shares = {
+        c: previous.centroids[:, first + j] * pre.scale[first + j] + pre.mean[first + j]
+        for j, c in enumerate(pre.level_columns)
+    }
+    start = n_t + len(target.missing_flags)
+    attribute_of = [
+        a for a, levels in zip(target.categorical, target.levels, strict=True) for _ in levels
+    ]
+    for i, column in enumerate(target.level_columns):
+        j = start + i
+        if column in shares:
+            out[:, j] = (shares[column] - target.mean[j]) / target.scale[j]
+        elif attribute_of[i] in pre.categorical:
+            out[:, j] = 0.0
     return out
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from shopseg.kmeans import SegmentModel
-from shopseg.preprocess import MISSING_SUFFIX, Preprocessor
+from shopseg.preprocess import LEVEL_SEPARATOR, MISSING_SUFFIX, Preprocessor
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +140,15 @@ def model_to_params(model: SegmentModel, extra: dict[str, str] | None = None) ->
         rows.append(("impute_median", None, None, feature, pre.median[j], None))
     for feature in pre.missing_flags:
         rows.append(("missing_flag", None, None, feature, 1.0, None))
+    level_columns = pre.level_columns
+    attributes = [a for a, levels in zip(pre.categorical, pre.levels, strict=True) for _ in levels]
+    for j, (column, attribute) in enumerate(zip(level_columns, attributes, strict=True)):
+        rows.append(("categorical_level", None, None, column, float(j), attribute))
     original = pre.to_original_units(model.centroids)
+    first_level = len(pre.columns) - len(level_columns)
+    # a one-hot column's centroid in original units: the segment's share of that level
+    level_scale = np.asarray(pre.scale[first_level:])
+    shares = model.centroids[:, first_level:] * level_scale + np.asarray(pre.mean[first_level:])
     for i, segment_id in enumerate(model.segment_ids):
         rows.append(("segment_name", segment_id, None, "name", None, model.names[i]))
         rows.append(
@@ -152,6 +160,8 @@ def model_to_params(model: SegmentModel, extra: dict[str, str] | None = None) ->
             rows.append(
                 ("centroid_original", segment_id, None, feature, float(original[i, j]), None)
             )
+        for j, column in enumerate(level_columns):
+            rows.append(("centroid_original", segment_id, None, column, float(shares[i, j]), None))
     if model.dendrogram is not None:
         for step, (left, right, distance, size) in enumerate(model.dendrogram):
             for key, value in (("left", left), ("right", right), ("distance", distance)):
@@ -198,7 +208,16 @@ def model_from_params(params: pd.DataFrame) -> SegmentModel:
     values = dict(zip(run["name"], run["value"], strict=True))
     features = tuple(json.loads(text["features"]))
     flags = tuple(records("missing_flag")["name"])
-    columns = features + tuple(f + MISSING_SUFFIX for f in flags)
+    level_part = records("categorical_level").sort_values("value")
+    categorical: dict[str, list[str]] = {}
+    for column, attribute in zip(level_part["name"], level_part["text_value"], strict=True):
+        level = column[len(attribute) + len(LEVEL_SEPARATOR) :]
+        categorical.setdefault(attribute, []).append(level)
+    columns = (
+        features
+        + tuple(f + MISSING_SUFFIX for f in flags)
+        + tuple(str(c) for c in level_part["name"])
+    )
     mean, scale = by_name("scaler_mean"), by_name("scaler_scale")
     log1p, lower = by_name("log1p"), by_name("clip_lower")
     upper, median = by_name("clip_upper"), by_name("impute_median")
@@ -212,6 +231,8 @@ def model_from_params(params: pd.DataFrame) -> SegmentModel:
         mean=tuple(mean[c] for c in columns),
         scale=tuple(scale[c] for c in columns),
         dropped=tuple(json.loads(text.get("dropped_features") or "[]")),
+        categorical=tuple(categorical),
+        levels=tuple(tuple(levels) for levels in categorical.values()),
     )
     names_part = records("segment_name").sort_values("segment_id")
     segment_ids = tuple(int(s) for s in names_part["segment_id"])

@@ -142,7 +142,7 @@ def score_kmeans_spark(df: DataFrame, model: SegmentModel) -> DataFrame:
     Parameters
     ----------
     df : pyspark.sql.DataFrame
-        The ids and the model's feature columns.
+        The ids, the model's feature columns and its categorical attributes.
     model : SegmentModel
         The model fitted at the driver.
 
@@ -152,7 +152,7 @@ def score_kmeans_spark(df: DataFrame, model: SegmentModel) -> DataFrame:
         Same columns and values as ``shopseg.kmeans.score_segments`` (``KMEANS_SCHEMA``),
         rows in no particular order.
     """
-    columns = [ID_COLUMN, *model.preprocessor.features]
+    columns = [ID_COLUMN, *model.preprocessor.inputs]
     scoring = _slim_kmeans(model)
 
     def score(batches):

@@ -283,6 +283,7 @@ def evaluate_family(
     cdnow_wheel: str | Path | None = None,
     resamples: int | None = None,
     timeout: float = 900,
+    dbt_vars: dict[str, object] | None = None,
 ) -> FamilyResult:
     """Write, build and score one family.
 
@@ -302,6 +303,9 @@ def evaluate_family(
         shop_bootstrap_resamples of the build (none: the project's default).
     timeout : float, default 900
         Seconds before the build is stopped.
+    dbt_vars : dict, optional
+        More vars of the build (``--vars``); `resamples` overrides their
+        shop_bootstrap_resamples.
 
     Returns
     -------
@@ -309,8 +313,12 @@ def evaluate_family(
         The scores; only the build status when the warehouse could not be read.
     """
     truth = write_family(name, customers, work / "input", cdnow_wheel)
-    dbt_vars = None if resamples is None else {"shop_bootstrap_resamples": resamples}
-    seconds, status = run_build(project, work / "input", work / "build", timeout, dbt_vars)
+    build_vars = dict(dbt_vars or {})
+    if resamples is not None:
+        build_vars["shop_bootstrap_resamples"] = resamples
+    seconds, status = run_build(
+        project, work / "input", work / "build", timeout, build_vars or None
+    )
     result = FamilyResult(name, build_seconds=seconds, build=status)
     if truth is not None:
         result.personas = int(truth.loc[truth["persona"] != NOISE, "persona"].nunique())
@@ -333,7 +341,12 @@ def evaluate_family(
     return result
 
 
-def markdown(results: list[FamilyResult], customers: int, resamples: int | None) -> str:
+def markdown(
+    results: list[FamilyResult],
+    customers: int,
+    resamples: int | None,
+    dbt_vars: dict[str, object] | None = None,
+) -> str:
     """Write docs/eval.md: how the figures are made, then one table.
 
     Parameters
@@ -344,12 +357,26 @@ def markdown(results: list[FamilyResult], customers: int, resamples: int | None)
         Customers per synthetic family.
     resamples : int or None
         shop_bootstrap_resamples of the builds (none: the project's default).
+    dbt_vars : dict, optional
+        The vars every build was given (``--vars``); none: the defaults.
 
     Returns
     -------
     str
         The markdown page.
     """
+    if dbt_vars:
+        settings = [
+            "real shop's 23,570 customers. Each row is a real `dbt build` of this project on a",
+            "fresh DuckDB file, with its default settings except these vars (`--vars`):",
+            "",
+            *[f"- `{name}`: `{json.dumps(value)}`" for name, value in sorted(dbt_vars.items())],
+        ]
+    else:
+        settings = [
+            "real shop's 23,570 customers. Each row is a real `dbt build` of this project with its",
+            "default settings, on a fresh DuckDB file.",
+        ]
     head = "| " + " | ".join(COLUMNS) + " |"
     rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
     rows = ["| " + " | ".join(r.cells()) + " |" for r in results]
@@ -359,8 +386,7 @@ def markdown(results: list[FamilyResult], customers: int, resamples: int | None)
             "",
             "Written by `make eval` (`shopseg eval`, `python -m shopseg.evaluate`); do not edit.",
             f"Synthetic families at {customers:,} customers each (`--customers`); CDNOW is the",
-            "real shop's 23,570 customers. Each row is a real `dbt build` of this project with its",
-            "default settings, on a fresh DuckDB file.",
+            *settings,
             "",
             "- **demo**: `shopseg.demo.generate`, the generator the defaults were tuned on.",
             "- **grocery**, **fashion_no_events**, **electronics_no_demographics**:",
@@ -438,6 +464,12 @@ def main(argv: list[str] | None = None) -> int:
         help="shop_bootstrap_resamples of each build (default: the project's)",
     )
     parser.add_argument("--timeout", type=float, default=900, help="seconds per dbt build")
+    parser.add_argument(
+        "--vars",
+        type=_vars_argument,
+        default=None,
+        help="JSON object of dbt vars given to every build (--bootstrap wins for its var)",
+    )
     args = parser.parse_args(argv)
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     unknown = [f for f in families if f not in ALL_FAMILIES]
@@ -461,7 +493,14 @@ def main(argv: list[str] | None = None) -> int:
             work = root / name
             shutil.rmtree(work, ignore_errors=True)
             result = evaluate_family(
-                name, args.customers, project, work, args.cdnow_wheel, args.bootstrap, args.timeout
+                name,
+                args.customers,
+                project,
+                work,
+                args.cdnow_wheel,
+                args.bootstrap,
+                args.timeout,
+                args.vars,
             )
             results.append(result)
             print(
@@ -472,6 +511,17 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown(results, args.customers, args.bootstrap))
+    args.out.write_text(markdown(results, args.customers, args.bootstrap, args.vars))
     print(f"wrote {args.out}")
     return 0
+
+
+def _vars_argument(text: str) -> dict[str, object]:
+    """The --vars option: a JSON object of var names to values."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object of var names to values")
+    return value
