@@ -5,6 +5,8 @@
     of it over the horizon (revenue, churn risk, revenue at risk).
 -#}
 {%- set at_risk = shop_var_number('shop_at_risk_min_p_no_order', minimum=0, maximum=1) %}
+{#- the statuses whose order figures (p_no_order) stand; expected_revenue needs 'ok' #}
+{%- set order_figures = "('ok', 'spend_fit_failed')" %}
 with
 
 segments as (
@@ -70,7 +72,9 @@ predicted as (
     -- over the customers with a prediction; money as decimals, which add up in any order
     select
         joined.segment_id,
-        count(case when predictions.prediction_status = 'ok' then 1 end) as predicted_customers,
+        count(
+            case when predictions.prediction_status in {{ order_figures }} then 1 end
+        ) as predicted_customers,
         sum(
             case
                 when predictions.prediction_status = 'ok'
@@ -78,14 +82,14 @@ predicted as (
             end
         ) as expected_revenue,
         {{ shop_exact_avg(
-            "case when predictions.prediction_status = 'ok' then predictions.p_no_order end",
+            "case when predictions.prediction_status in " ~ order_figures ~ " then predictions.p_no_order end",
             '0',
             '1',
         ) }} as mean_p_no_order,
         count(
             case
                 when
-                    predictions.prediction_status = 'ok'
+                    predictions.prediction_status in {{ order_figures }}
                     and predictions.p_no_order >= {{ at_risk }}
                     then 1
             end
@@ -93,7 +97,7 @@ predicted as (
         sum(
             case
                 when
-                    predictions.prediction_status = 'ok'
+                    predictions.prediction_status in {{ order_figures }}
                     and predictions.p_no_order >= {{ at_risk }}
                     then joined.monetary
             end

@@ -214,6 +214,41 @@ def test_too_few_customers_or_too_short_a_history_gives_nulls_with_the_reason(
     assert out[["p_alive", "expected_orders", "p_no_order", "expected_revenue"]].isna().all().all()
 
 
+def test_a_spend_model_without_a_mean_keeps_the_order_figures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # q <= 1: the population's mean spend does not exist (the electronics family of
+    # make eval fits q = 0.75); only expected_revenue can be given no value
+    import shopseg.predict.customers as customers_module
+
+    fitted = fit_gamma_gamma
+    monkeypatch.setattr(
+        customers_module,
+        "fit_gamma_gamma",
+        lambda *args: replace(fitted(*args), q=0.75),
+    )
+    customers = shop(2_000, 600)
+    out = predict_customers(customers, AS_OF, PredictConfig())
+    assert (out["prediction_status"] == "spend_fit_failed").all()
+    assert out["expected_revenue"].isna().all()
+    assert out[["p_alive", "expected_orders", "p_no_order"]].notna().all().all()
+    monkeypatch.undo()
+    ok = predict_customers(customers, AS_OF, PredictConfig())
+    for column in ("p_alive", "expected_orders", "p_no_order"):
+        np.testing.assert_array_equal(out[column], ok[column])
+    # the backtest judges the order model: it stands
+    monkeypatch.setattr(
+        customers_module,
+        "fit_gamma_gamma",
+        lambda *args: replace(fitted(*args), q=0.75),
+    )
+    orders = orders_of(pd.DataFrame(index=range(2_000)))
+    result = backtest(
+        orders, pd.Timestamp("2022-01-01") + pd.Timedelta(days=700), 180, PredictConfig()
+    )
+    assert result.status == "ok" and np.isfinite(result.auc)
+
+
 def test_the_fit_sample_is_bounded_and_everyone_is_scored() -> None:
     customers = shop(3_000, 600)
     out = predict_customers(customers, AS_OF, PredictConfig(fit_sample_size=800))

@@ -13,6 +13,7 @@ from shopseg.predict.config import PredictConfig
 from shopseg.predict.customers import (
     HISTORY_TOO_SHORT,
     OK,
+    SPEND_FIT_FAILED,
     TOO_FEW_CUSTOMERS,
     fit_predictions,
     score_predictions,
@@ -176,8 +177,9 @@ def backtest_customers(
     fit_seconds = time.perf_counter() - started
     scored = score_predictions(summary, fit, horizon_days)
     actual = pd.to_numeric(customers["holdout_order_count"]).fillna(0).to_numpy("float64")
-    ok = (scored["prediction_status"] == OK).to_numpy()
-    status = fit.status
+    # the figures judge the order model: a spend model that failed leaves them standing
+    ok = scored["prediction_status"].isin([OK, SPEND_FIT_FAILED]).to_numpy()
+    status = OK if fit.status == SPEND_FIT_FAILED else fit.status
     if status == TOO_FEW_CUSTOMERS and fit.history_days < config.min_history_days:
         status = HISTORY_TOO_SHORT  # a shop younger than the horizon has no one at T - h
     figures = backtest_figures(

@@ -37,6 +37,9 @@ NO_ORDERS = "no_orders"  # BG/NBD starts at a customer's first order
 TOO_FEW_CUSTOMERS = "too_few_customers"
 HISTORY_TOO_SHORT = "history_too_short"
 FIT_FAILED = "fit_failed"
+# the order figures stand, expected_revenue is null: Gamma-Gamma has q <= 1 (spend so
+# heavy-tailed that its mean does not exist) or did not converge
+SPEND_FIT_FAILED = "spend_fit_failed"
 
 
 @dataclass(frozen=True)
@@ -141,15 +144,20 @@ def fit_predictions(summary: pd.DataFrame, config: PredictConfig, as_of) -> Pred
         )
     try:
         orders = fit_bgnbd(sample["frequency"], sample["recency"], sample["age"])
-        spend = fit_gamma_gamma(sample["frequency"], sample["mean_value"])
     except (ValueError, FloatingPointError):
+        orders = None
+    if orders is None or not orders.converged or orders.a == 1:
         return PredictionFit(
             status=FIT_FAILED, orders=None, spend=None, fit_customers=len(sample), **base
         )
-    usable = orders.converged and spend.converged and orders.a != 1 and spend.q > 1
+    try:
+        spend = fit_gamma_gamma(sample["frequency"], sample["mean_value"])
+    except (ValueError, FloatingPointError):
+        spend = None
+    usable = spend is not None and spend.converged and spend.q > 1
     return PredictionFit(
-        status=OK if usable else FIT_FAILED,
-        orders=orders if usable else None,
+        status=OK if usable else SPEND_FIT_FAILED,
+        orders=orders,
         spend=spend if usable else None,
         fit_customers=len(sample),
         **base,
@@ -186,11 +194,15 @@ def score_predictions(
     next_days = np.full(n, np.nan)
     has = summary["has_orders"].to_numpy(dtype=bool)
     status = np.where(has, fit.status, NO_ORDERS).astype(object)
-    if fit.status == OK:
+    if fit.orders is not None:
         rows = summary[has]
         x, t_x, t = rows["frequency"], rows["recency"], rows["age"]
         orders = expected_orders(fit.orders, x, t_x, t, horizon_days)
-        value = expected_order_value(fit.spend, x, rows["mean_value"])
+        value = (
+            expected_order_value(fit.spend, x, rows["mean_value"])
+            if fit.spend is not None
+            else np.full(len(rows), np.nan)
+        )
         scored = np.column_stack(
             [
                 p_alive(fit.orders, x, t_x, t),
@@ -199,7 +211,8 @@ def score_predictions(
                 orders * value,
             ]
         )
-        bad = ~np.isfinite(scored).all(axis=1)  # a special function out of its range
+        # a special function out of its range (revenue is null by design without spend)
+        bad = ~np.isfinite(scored[:, : 3 if fit.spend is None else 4]).all(axis=1)
         scored[bad] = np.nan
         out.loc[has, ["p_alive", "expected_orders", "p_no_order", "expected_revenue"]] = scored
         status[np.flatnonzero(has)[bad]] = FIT_FAILED
