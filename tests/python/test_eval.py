@@ -62,3 +62,22 @@ def test_cdnow_without_a_wheel_is_refused(tmp_path, monkeypatch, capsys) -> None
     code = harness.main(["--families", "cdnow", "--project-dir", str(PROJECT)])
     assert code == 2
     assert "--cdnow-wheel" in capsys.readouterr().err
+
+
+def test_vars_reach_every_build_and_the_page_states_them(tmp_path, monkeypatch, capsys) -> None:
+    with pytest.raises(SystemExit):
+        harness.main(["--vars", "[1]", "--project-dir", str(PROJECT)])
+    assert "expected a JSON object" in capsys.readouterr().err
+    given = []
+    monkeypatch.setattr(harness, "write_family", lambda *args: None)
+    monkeypatch.setattr(
+        harness, "run_build", lambda *args: given.append(args[4]) or (0.0, "failed: x")
+    )
+    out = tmp_path / "eval.md"
+    arguments = ["--families", "demo", "--project-dir", str(PROJECT), "--work", str(tmp_path)]
+    vars_ = '{"shop_k": 4, "shop_bootstrap_resamples": 3}'
+    assert harness.main([*arguments, "--bootstrap", "0", "--vars", vars_, "--out", str(out)]) == 0
+    assert given == [{"shop_k": 4, "shop_bootstrap_resamples": 0}]  # --bootstrap wins
+    assert "- `shop_k`: `4`" in out.read_text()
+    assert harness.main([*arguments, "--out", str(out)]) == 0
+    assert given[-1] is None and "with its\ndefault settings" in out.read_text()
