@@ -79,5 +79,6 @@ def test_vars_reach_every_build_and_the_page_states_them(tmp_path, monkeypatch, 
     assert harness.main([*arguments, "--bootstrap", "0", "--vars", vars_, "--out", str(out)]) == 0
     assert given == [{"shop_k": 4, "shop_bootstrap_resamples": 0}]  # --bootstrap wins
     assert "- `shop_k`: `4`" in out.read_text()
+    assert "- `shop_bootstrap_resamples`: `0`" in out.read_text()
     assert harness.main([*arguments, "--out", str(out)]) == 0
     assert given[-1] is None and "with its\ndefault settings" in out.read_text()

@@ -511,7 +511,10 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown(results, args.customers, args.bootstrap, args.vars))
+    stated = dict(args.vars or {})
+    if stated and args.bootstrap is not None:
+        stated["shop_bootstrap_resamples"] = args.bootstrap  # what the builds were given
+    args.out.write_text(markdown(results, args.customers, args.bootstrap, stated or None))
     print(f"wrote {args.out}")
     return 0
 
