@@ -24,10 +24,11 @@ features as (
 customers as (
     select
         customer_id,
-        accepts_marketing,
+        -- a word that is no yes or no is unknown consent (counted in data_quality_issues)
+        case when not is_consent_unreadable then accepts_marketing end as accepts_marketing,
         email_sha256
     from {{ ref('shopseg', 'stg_shop__customers') }}
-    where customer_id is not null
+    where not is_customer_id_missing
 ),
 
 -- a customer listed twice: any false wins (never market to someone who said no), then true

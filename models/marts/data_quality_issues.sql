@@ -48,7 +48,8 @@ customers_per_id as (
         count(*) as copies,
         count(case when is_customer_id_missing then 1 end) as is_customer_id_missing_rows,
         count(case when is_signed_up_after_as_of then 1 end) as is_signed_up_after_as_of_rows,
-        count(case when is_income_negative then 1 end) as is_income_negative_rows
+        count(case when is_income_negative then 1 end) as is_income_negative_rows,
+        count(case when is_consent_unreadable then 1 end) as is_consent_unreadable_rows
     from customers
     group by 1
 ),
@@ -104,6 +105,7 @@ customer_counts as (
             as duplicated_customer_id,
         coalesce(sum(is_signed_up_after_as_of_rows), 0) as is_signed_up_after_as_of_rows,
         coalesce(sum(is_income_negative_rows), 0) as is_income_negative_rows,
+        coalesce(sum(is_consent_unreadable_rows), 0) as is_consent_unreadable_rows,
         count(customer_id) as registered_customers
     from customers_per_id
 ),
@@ -344,6 +346,13 @@ checks as (
         'income negative' as problem,
         'repaired, set to null' as handling,
         is_income_negative_rows as rows_affected
+    from customer_counts
+    union all
+    select
+        'customers' as table_name,
+        'accepts_marketing not a yes or no word' as problem,
+        'repaired, read as unknown consent (not exported)' as handling,
+        is_consent_unreadable_rows as rows_affected
     from customer_counts
     union all
     select

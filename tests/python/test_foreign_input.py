@@ -21,11 +21,17 @@ import pytest
 from conftest import DbtResult, run_dbt
 from test_bad_input import BUILD, VARS, assert_fails_with, base_tables, issues, write_parquet
 
+from shopseg.export import email_sha256
+
 pytestmark = pytest.mark.e2e
 
 WORDS = {"completed": ["paid", "Shipped", "fulfilled"], "returned": ["refunded"]}
 WORDS["cancelled"] = ["voided", "canceled"]
 FAR_FUTURE = pd.Timestamp("2999-01-01 00:00:00")
+CONSENT_WORDS = ["true", "False", None, " yes", "No", "1", "0", "maybe", "T", "n", ""]
+CONSENT = {"true": True, "t": True, "yes": True, "y": True, "1": True}
+CONSENT |= {"false": False, "f": False, "no": False, "n": False, "0": False}
+EMAILS = [" Ann@Example.COM ", "bob@example.com", "", None, "Ünïcode.Ä@Example.de", "x@y.z  "]
 
 
 def foreign_tables() -> tuple[dict[str, pd.DataFrame], dict]:
@@ -59,6 +65,11 @@ def foreign_tables() -> tuple[dict[str, pd.DataFrame], dict]:
     events.loc[events.index[7], "occurred_at"] = "sometime last week"
     future_event = events.iloc[[0]].assign(event_id="ev-future", occurred_at="2999-01-01 00:00:00Z")
     t["events"] = pd.concat([events, future_event], ignore_index=True)
+    # consent words and email addresses as shops write them; "maybe" is no yes or no
+    customers = t["customers"]
+    n = len(customers)
+    customers["accepts_marketing"] = [CONSENT_WORDS[i % len(CONSENT_WORDS)] for i in range(n)]
+    customers["email"] = [EMAILS[i % len(EMAILS)] for i in range(n)]
     # a customer listed twice, tied on sign-up, birth year and country, other attributes
     # differing: the copy kept must not depend on row order
     twin = t["customers"].iloc[[5]].assign(gender="f", income=12345.0, acquisition_channel="tv")
@@ -76,6 +87,7 @@ def foreign_tables() -> tuple[dict[str, pd.DataFrame], dict]:
         | set(t["customers"]["customer_id"])
         | set(events["customer_id"].dropna()),
         "utc_of_event_1": pd.Timestamp(base_tables()["events"]["occurred_at"].iloc[1]),
+        "contacts": t["customers"][["customer_id", "accepts_marketing", "email"]],
     }
     return t, expect
 
@@ -150,6 +162,24 @@ def test_foreign_shop_is_read_correctly(foreign) -> None:
     assert found[("orders", f"ordered_at {future}")] == 1
     assert found[("events", f"occurred_at {future}")] == 1
     assert found[("events", "occurred_at missing or not a timestamp")] == 1
+    # consent read from its words (an unknown word is unknown consent, counted), the email
+    # kept only as the hash of the trimmed, lower-cased address
+    contacts = expect["contacts"]
+    words = contacts["accepts_marketing"].fillna("").str.strip().str.lower()
+    assert (
+        found[("customers", "accepts_marketing not a yes or no word")] == (words == "maybe").sum()
+    )
+    got = result.query(
+        "select customer_id, accepts_marketing, email_sha256 from customer_segments"
+    ).set_index("customer_id")
+    for row, word in zip(contacts.itertuples(), words, strict=True):
+        digest = got.loc[row.customer_id, "email_sha256"]
+        want = email_sha256(None if pd.isna(row.email) else row.email)
+        assert (None if pd.isna(digest) else digest) == want, row
+        consent = got.loc[row.customer_id, "accepts_marketing"]
+        assert (None if pd.isna(consent) else bool(consent)) == CONSENT.get(word), row
+    columns = result.query("select column_name from information_schema.columns")
+    assert "email" not in set(columns["column_name"])  # the address is in no relation
     lines = result.output
     assert "reading customers.PARQUET as the customers table" in lines
     assert "reading orders.parquet, ignoring the CSV" in lines

@@ -15,7 +15,11 @@ renamed as (
         nullif(
             lower(trim(cast(acquisition_channel as {{ dbt.type_string() }}))), ''
         ) as acquisition_channel,
-        -- consent as true / false / null (unknown): booleans, 1/0, yes/no, t/f in any case
+        -- consent as true / false / null (unknown): booleans, 1/0, yes/no, t/f in any case;
+        -- another word is flagged below and read as unknown by customer_segments
+        nullif(
+            lower(trim(cast(accepts_marketing as {{ dbt.type_string() }}))), ''
+        ) as consent_word,
         case
             when
                 lower(trim(cast(accepts_marketing as {{ dbt.type_string() }})))
@@ -37,7 +41,10 @@ flagged as (
         *,
         customer_id is null as is_customer_id_missing,
         -- repaired (set to null) in int_customers_demographics
-        coalesce(income < 0, false) as is_income_negative
+        coalesce(income < 0, false) as is_income_negative,
+        -- a consent word that is no yes or no: unknown consent (customer_segments)
+        coalesce(consent_word is not null and accepts_marketing is null, false)
+            as is_consent_unreadable
     from renamed
 )
 
