@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from shopseg import demo
+from shopseg.demo import interests
+from shopseg.demo.interests import favourite_categories
 
 N = 2000
 AS_OF = pd.Timestamp("2026-06-30")
@@ -274,6 +276,50 @@ def test_personas_are_separable(data: dict[str, pd.DataFrame]) -> None:
     assert age.median()["browser"] < 31 < age.median()["loyal_high_spender"]
     signup_age = (AS_OF - customers["signup_at"]).dt.days
     assert signup_age[customers["persona"] == "new_customer"].max() <= 30
+
+
+def _lines(data: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Order lines with their category, buyer, persona and price relative to the category."""
+    lines = (
+        data["order_items"]
+        .merge(data["products"], on="product_id")
+        .merge(data["orders"][["order_id", "customer_id"]], on="order_id")
+        .merge(data["personas"], on="customer_id")
+    )
+    median = lines.groupby("category", observed=True)["unit_price"].transform("median")
+    return lines.assign(price_index=lines["unit_price"] / median)
+
+
+def test_planted_interests(data: dict[str, pd.DataFrame]) -> None:
+    """Each persona's favourite categories are its top categories by lift; prices follow it."""
+    lines = _lines(data)
+    buyers = lines.groupby("persona", observed=True)["customer_id"].nunique()
+    per_category = lines.groupby(["persona", "category"], observed=True)["customer_id"].nunique()
+    share = per_category.unstack(fill_value=0).div(buyers, axis=0)
+    overall = lines.groupby("category", observed=True)["customer_id"].nunique()
+    lift = share / (overall / lines["customer_id"].nunique())
+    for persona in demo.PERSONAS:
+        favourites = favourite_categories(persona)
+        if favourites:
+            top = lift.loc[persona].sort_values(ascending=False).index[: len(favourites)]
+            assert set(top) == set(favourites), (persona, lift.loc[persona].round(2).to_dict())
+    index = lines.groupby("persona", observed=True)["price_index"].mean()
+    neutral = ["browser", "one_time_buyer", "new_customer"]
+    assert min(index["loyal_high_spender"], index["lapsed_big_spender"]) > index[neutral].max()
+    assert index["discount_hunter"] < index[neutral].min()
+
+
+def test_interests_leave_the_other_draws_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interests draw from their own generator: customers and order times stay as without."""
+    planted = demo.generate(customers=300, seed=7)
+    monkeypatch.setattr(interests, "INTEREST_SHARE", 0.0)
+    plain = demo.generate(customers=300, seed=7)
+    pd.testing.assert_frame_equal(planted["customers"], plain["customers"])
+    cols = ["order_id", "customer_id", "ordered_at", "status"]
+    pd.testing.assert_frame_equal(planted["orders"][cols], plain["orders"][cols])
+    assert not planted["order_items"]["product_id"].equals(plain["order_items"]["product_id"])
+    # order sessions hold one more add_to_cart where a basket has two lines: a few events move
+    assert abs(len(planted["events"]) / len(plain["events"]) - 1) < 0.01
 
 
 def _assert_same(original: pd.DataFrame, loaded: pd.DataFrame) -> None:

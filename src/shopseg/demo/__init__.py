@@ -1,8 +1,9 @@
 """Deterministic, vectorised demo data generator for an online shop with planted personas.
 
 One module per table draws its rows (``personas``, ``orders`` with ``order_items``,
-``products``, ``customers``, ``events``); ``shop`` draws them all from one seed, ``files``
-writes them and ``cli`` is ``python -m shopseg.demo``.
+``products``, ``customers``, ``events``); ``interests`` plants each persona's favourite
+categories and price position in the order lines; ``shop`` draws them all from one seed,
+``files`` writes them and ``cli`` is ``python -m shopseg.demo``.
 """
 
 from shopseg.demo.cli import MARKER, main

@@ -16,6 +16,7 @@ from shopseg.demo._arrays import (
     spread,
     to_timestamps,
 )
+from shopseg.demo.interests import interest_led_products
 from shopseg.demo.personas import Accounts
 from shopseg.demo.products import draw_products
 from shopseg.demo.schema import ORDER_STATUSES
@@ -52,7 +53,12 @@ class OrderBook:
     items: np.ndarray  # order lines (distinct products) per order
 
 
-def draw_orders(rng: np.random.Generator, accounts: Accounts, as_of_s: int) -> OrderBook:
+def draw_orders(
+    rng: np.random.Generator,
+    accounts: Accounts,
+    as_of_s: int,
+    interests: np.random.Generator,
+) -> OrderBook:
     """Draw every account's orders, their baskets (and the catalogue), discounts and status.
 
     Parameters
@@ -63,6 +69,9 @@ def draw_orders(rng: np.random.Generator, accounts: Accounts, as_of_s: int) -> O
         Who orders how often and in which window.
     as_of_s : int
         As_of midnight in epoch seconds.
+    interests : numpy.random.Generator
+        The planted interests' own generator (which lines follow a favourite category), so
+        the shop's generator draws the same numbers with or without them.
 
     Returns
     -------
@@ -121,6 +130,14 @@ def draw_orders(rng: np.random.Generator, accounts: Accounts, as_of_s: int) -> O
     log_sorted = np.log(price_cents[by_price] / 100.0)
     j = np.searchsorted(log_sorted, np.log(it_target)) + rng.integers(-2, 3, qty.size)
     prod = by_price[np.clip(j, 0, by_price.size - 1)]
+    prod = interest_led_products(
+        interests,
+        c_pers[it_order],
+        it_target,
+        prod,
+        products["category"].cat.codes.to_numpy(),
+        price_cents,
+    )
     # merge duplicate products within an order
     key, inv = np.unique(it_order * by_price.size + prod, return_inverse=True)
     qty = np.bincount(inv, weights=qty).astype(np.int64)

@@ -8,7 +8,7 @@ Conventions shared by the table modules:
 * Times are int64 seconds relative to ``as_of`` midnight, converted to timestamps at the end.
 * Everything but the event rows comes from one ``default_rng(seed)``, drawn in the order of
   :func:`draw_shop`; the event rows come from one generator per block of customers (see
-  ``events``).
+  ``events``) and the planted interests from their own (see ``interests``).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def draw_shop(
     rng = np.random.default_rng(seed)
     # One generator, drawn in this order: moving a call changes every table after it.
     accounts = draw_accounts(rng, customers)
-    book = draw_orders(rng, accounts, as_of_s)
+    book = draw_orders(rng, accounts, as_of_s, np.random.default_rng([seed, 2]))
     customers_df = customers_table(rng, accounts, as_of_year, as_of_s)
     sessions = plan_sessions(rng, accounts, book, events_per_customer, seed, as_of_s)
     tables = {
