@@ -15,6 +15,7 @@
 -- depends_on: {{ ref('shopseg', 'customer_segments') }}
 -- depends_on: {{ ref('shopseg', 'data_quality_issues') }}
 -- depends_on: {{ ref('shopseg', 'prediction_runs') }}
+-- depends_on: {{ ref('shopseg', 'segment_category_affinity') }}
 -- depends_on: {{ ref('shopseg', 'segment_centroids') }}
 -- depends_on: {{ ref('shopseg', 'segment_classifier_class_metrics') }}
 -- depends_on: {{ ref('shopseg', 'segment_confusion') }}
@@ -24,6 +25,7 @@
 -- depends_on: {{ ref('shopseg', 'segment_k_selection') }}
 -- depends_on: {{ ref('shopseg', 'segment_migration') }}
 -- depends_on: {{ ref('shopseg', 'segment_model_versions') }}
+-- depends_on: {{ ref('shopseg', 'segment_product_affinity') }}
 -- depends_on: {{ ref('shopseg', 'segment_profiles') }}
 -- depends_on: {{ ref('shopseg', 'segment_rules') }}
 with

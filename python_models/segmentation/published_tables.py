@@ -29,6 +29,8 @@ def model(dbt, session):
         "segment_feature_importance": dbt.ref("shopseg", "segment_feature_importance"),
         "segment_rules": dbt.ref("shopseg", "segment_rules"),
         "segment_dendrogram": dbt.ref("shopseg", "segment_dendrogram"),
+        "segment_category_affinity": dbt.ref("shopseg", "segment_category_affinity"),
+        "segment_product_affinity": dbt.ref("shopseg", "segment_product_affinity"),
         "customer_predictions": dbt.ref("shopseg", "customer_predictions"),
         # without the fit's timing, which differs from build to build (the bytes must not)
         "prediction_runs": runs.select(*(c for c in runs.columns if c != "fit_seconds")),

@@ -1,0 +1,83 @@
+"""Affinities on the demo build: each segment's top categories are its personas' planted ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import DbtResult
+
+from shopseg.demo.interests import favourite_categories
+
+pytestmark = pytest.mark.e2e
+
+
+def dominant_personas(demo_build: DbtResult, demo_dir: Path) -> pd.DataFrame:
+    """Each segment's most common planted persona and its share of the segment."""
+    truth = pd.read_parquet(demo_dir / "truth" / "personas.parquet")
+    truth["customer_id"] = truth["customer_id"].astype(str)
+    segments = demo_build.query("select customer_id, segment_id from customer_segments")
+    joined = segments.merge(truth, on="customer_id")
+    counts = joined.groupby(["segment_id", "persona"], observed=True).size()
+    top = counts.groupby(level=0).idxmax().map(lambda key: key[1])
+    share = counts.groupby(level=0).max() / counts.groupby(level=0).sum()
+    return pd.DataFrame({"persona": top, "share": share})
+
+
+def test_planted_categories_top_each_segments_affinity(
+    demo_build: DbtResult, demo_dir: Path
+) -> None:
+    affinity = demo_build.query(
+        "select segment_id, category, lift, pearson_residual, is_notable, affinity_rank"
+        " from segment_category_affinity order by segment_id, affinity_rank"
+    )
+    checked = 0
+    for segment_id, row in dominant_personas(demo_build, demo_dir).iterrows():
+        favourites = favourite_categories(row["persona"])
+        if not favourites:
+            continue
+        mine = affinity[affinity["segment_id"] == segment_id]
+        top = mine.head(len(favourites))
+        print(
+            f"\nsegment {segment_id} ({row['persona']}, {row['share']:.0%}): "
+            + ", ".join(f"{r.category} lift {r.lift:.2f}" for r in top.itertuples())
+            + f"; planted {', '.join(favourites)}"
+        )
+        assert set(top["category"]) == set(favourites), (segment_id, row["persona"])
+        checked += 1
+    # the six buying personas dominate a segment each on the demo (k = 7)
+    assert checked >= 5
+    # every segment ranks every category once
+    per_segment = affinity.groupby("segment_id")["category"].agg(["count", "nunique"])
+    assert (per_segment["count"] == per_segment["nunique"]).all()
+    assert per_segment["count"].nunique() == 1
+
+
+def test_top_products_belong_to_the_planted_categories(
+    demo_build: DbtResult, demo_dir: Path
+) -> None:
+    products = demo_build.query(
+        "select segment_id, product_id, category, customers, lift, affinity_rank"
+        " from segment_product_affinity"
+    )
+    assert (products["customers"] >= 10).all()  # shop_affinity_min_product_customers
+    assert products.groupby("segment_id").size().max() <= 10  # shop_affinity_top_products
+    for segment_id, row in dominant_personas(demo_build, demo_dir).iterrows():
+        favourites = favourite_categories(row["persona"])
+        mine = products[products["segment_id"] == segment_id]
+        if favourites and len(mine):
+            share = mine["category"].isin(favourites).mean()
+            print(f"\nsegment {segment_id} ({row['persona']}): {share:.0%} of top products planted")
+            assert share >= 0.5, (segment_id, mine.to_dict("records"))
+
+
+def test_affinities_are_published(demo_build: DbtResult) -> None:
+    published = demo_build.db_path.with_name(demo_build.db_path.stem + "_published.duckdb")
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    finally:
+        con.close()
+    assert {"segment_category_affinity", "segment_product_affinity"} <= tables
