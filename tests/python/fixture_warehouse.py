@@ -36,8 +36,7 @@ MIN_SEGMENT_SHARE = 0.02
 
 # The published tables the report, `shopseg export` and `shopseg summary` read, as the marts
 # declare them (dbt's text and double are DuckDB's varchar and double). A column no frame
-# below fills is null: segment_profiles' prediction columns, as in a build whose predictions
-# could not run.
+# below fills is null.
 TABLES = {
     "customer_features": """
         customer_id varchar, as_of_at timestamp, is_registered boolean, signup_at timestamp,
@@ -49,7 +48,8 @@ TABLES = {
         discount_revenue_share double, return_rate double, cancel_rate double,
         distinct_categories bigint, favourite_category varchar, items_per_order double,
         category_share_1 double, category_share_2 double, category_share_3 double,
-        category_share_4 double, category_share_5 double, session_count bigint,
+        category_share_4 double, category_share_5 double, favourite_category_share double,
+        category_spend_entropy double, price_position_index double, session_count bigint,
         events_per_session double, avg_session_duration_seconds double,
         product_view_count bigint, search_count bigint, cart_add_count bigint,
         checkout_count bigint, browse_to_buy_conversion double, cart_abandonment_rate double,
@@ -124,7 +124,21 @@ TABLES = {
     "data_quality_issues": """
         table_name varchar, problem varchar, handling varchar, rows_affected bigint
     """,
+    # published without fit_seconds (the fit's timing differs from build to build)
+    "prediction_runs": """
+        prediction_run_id varchar, backtest_run_id varchar, status varchar,
+        as_of_at timestamp, calibration_end_at timestamp, horizon_days integer,
+        predicted_customers bigint, backtest_customers bigint, ordered_again_share double,
+        auc double, brier double, predicted_orders double, actual_orders bigint,
+        total_error double, fit_customers bigint
+    """,
+    "prediction_calibration": """
+        run_id varchar, decile bigint, customers bigint, predicted_share double,
+        observed_share double, predicted_orders double, actual_orders bigint
+    """,
 }
+# mean churn risk (p_no_order) per segment id: browsers and lapsed spenders most at risk
+CHURN_RISK = {1: 0.93, 2: 0.71, 3: 0.28, 4: 0.64}
 
 # numeric customer features that segment_feature_profiles describes, in table order
 PROFILE_FEATURES = (
@@ -465,8 +479,55 @@ def profiles(features: pd.DataFrame, by_feature: pd.DataFrame) -> pd.DataFrame:
         # one segment below shop_min_segment_jaccard (0.6), the others stable
         row["segment_jaccard"] = 0.52 if segment_id == len(SEGMENTS) else 0.97 - 0.03 * segment_id
         row["is_reproducible"] = row["segment_jaccard"] >= 0.6
+        risk = CHURN_RISK.get(segment_id, 0.5)
+        expected = round(float(mine["monetary"].sum()) * (1 - risk) * 0.8, 2)
+        row["expected_revenue"] = expected
+        row["mean_p_no_order"] = risk
+        row["at_risk_customers"] = round(len(mine) * risk)
+        row["at_risk_revenue"] = round(expected * risk, 2)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def prediction_backtest(customers: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """prediction_runs' row and prediction_calibration's deciles: a slightly overconfident model."""
+    backtest_customers = int(customers * 0.6)
+    per = np.full(10, backtest_customers // 10)
+    per[: backtest_customers % 10] += 1
+    predicted = np.linspace(0.08, 0.86, 10)
+    observed = np.clip(0.5 + 0.85 * (predicted - 0.5), 0, 1)  # shrunk towards the middle
+    calibration = pd.DataFrame(
+        {
+            "run_id": "fixture-backtest",
+            "decile": np.arange(1, 11),
+            "customers": per,
+            "predicted_share": predicted,
+            "observed_share": observed.round(4),
+            "predicted_orders": (per * predicted * 1.6).round(2),
+            "actual_orders": (per * observed * 1.6).round().astype("int64"),
+        }
+    )
+    ordered = float((per * observed).sum() / per.sum())
+    predicted_orders = float(calibration["predicted_orders"].sum())
+    actual_orders = int(calibration["actual_orders"].sum())
+    run = {
+        "prediction_run_id": "fixture-predictions",
+        "backtest_run_id": "fixture-backtest",
+        "status": "ok",
+        "as_of_at": AS_OF,
+        "calibration_end_at": pd.Timestamp(AS_OF) - pd.Timedelta(days=365),
+        "horizon_days": 365,
+        "predicted_customers": int(customers * 0.7),
+        "backtest_customers": backtest_customers,
+        "ordered_again_share": ordered,
+        "auc": 0.742,
+        "brier": 0.201,
+        "predicted_orders": predicted_orders,
+        "actual_orders": actual_orders,
+        "total_error": predicted_orders / actual_orders - 1,
+        "fit_customers": backtest_customers,
+    }
+    return pd.DataFrame([run]), calibration
 
 
 def centroids(features: pd.DataFrame, run_id: str, shift: float) -> pd.DataFrame:
@@ -666,6 +727,7 @@ def build(
         ],
         columns=["table_name", "problem", "handling", "rows_affected"],
     )
+    prediction_runs, calibration = prediction_backtest(customers)
     frames = {
         "customer_features": features.drop(columns="segment_id"),
         "customer_segments": segments,
@@ -679,6 +741,8 @@ def build(
         "segment_feature_importance": pd.concat(importances, ignore_index=True),
         "segment_rules": rules(features, previous),
         "data_quality_issues": issues,
+        "prediction_runs": prediction_runs,
+        "prediction_calibration": calibration,
     }
     con = duckdb.connect(str(path))
     try:

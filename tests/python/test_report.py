@@ -287,6 +287,7 @@ def declared_marts() -> dict[str, list[tuple[str, str | None]]]:
     declared = {}
     files = sorted(PROJECT.glob("models/marts/*.yml"))
     files += sorted(PROJECT.glob("python_models/segmentation/*.yml"))
+    files += sorted(PROJECT.glob("python_models/predictions/*.yml"))
     for path in files:
         for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
             columns = []
@@ -300,6 +301,8 @@ def declared_marts() -> dict[str, list[tuple[str, str | None]]]:
                 columns.append((column["name"], data_type))
             declared[model["name"]] = columns
     con.close()
+    # the published copy leaves the fit's timing out (it differs from build to build)
+    declared["prediction_runs"] = [c for c in declared["prediction_runs"] if c[0] != "fit_seconds"]
     return declared
 
 
@@ -420,3 +423,44 @@ def test_console_error_and_blank_page_checks_can_fail(report_html: Path, tmp_pat
     assert browser.render_page(blank, screenshot=shot).console_errors == []
     problems = screenshot_problems(shot)
     assert any("blank" in p for p in problems) and any("segment colours" in p for p in problems)
+
+
+def test_prediction_panels_show_churn_risk_and_the_backtest_calibration(
+    fixture_warehouse: Path, report_html: Path
+) -> None:
+    page = report_html.read_text(encoding="utf-8")
+    con = duckdb.connect(str(fixture_warehouse), read_only=True)
+    profiles = con.execute(
+        "select segment_id, mean_p_no_order, at_risk_revenue, expected_revenue "
+        "from segment_profiles order by segment_id"
+    ).df()
+    deciles = con.execute("select * from prediction_calibration order by decile").df()
+    (auc,) = con.execute("select auc from prediction_runs").fetchone()
+    con.close()
+    churn = _panel(page, "churn-risk")
+    for row in profiles.itertuples():
+        text = f"{100 * row.mean_p_no_order:.0f}% · {float(row.at_risk_revenue):,.0f} of "
+        assert text + f"{float(row.expected_revenue):,.0f}" in churn
+    calibration = _panel(page, "calibration")
+    assert calibration.count("<circle") == len(deciles) == 10
+    for row in deciles.itertuples():
+        assert f"predicted {100 * row.predicted_share:.1f}%" in calibration
+        assert f"observed {100 * row.observed_share:.1f}%" in calibration
+    assert f"AUC {auc:.3f}" in calibration
+    assert _axis_label(calibration, "x") and _axis_label(calibration, "y")
+
+
+def test_prediction_panels_say_when_a_build_has_no_predictions(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "no_predictions.duckdb"
+    shutil.copy(fixture_warehouse, db)
+    con = duckdb.connect(str(db))
+    con.execute("update segment_profiles set mean_p_no_order = null, expected_revenue = null")
+    con.execute("drop table prediction_calibration")
+    con.execute("drop table prediction_runs")
+    con.close()
+    page = _write_report(db, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "no predictions in this build" in _panel(page, "churn-risk")
+    assert "no backtest" in _panel(page, "calibration")
+    check_charts(page)

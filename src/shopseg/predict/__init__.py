@@ -1,10 +1,16 @@
-"""Per-customer predictions: BG/NBD for orders and alive, Gamma-Gamma for spend, backtests."""
+"""Per-customer predictions: BG/NBD for orders and alive, Gamma-Gamma for spend, backtests.
+
+Gradient boosting on point-in-time features (`shopseg.predict.boosting`) is the measured
+alternative; BG/NBD predicted better on held-out time on most shops (see DECISIONLOG).
+"""
 
 from shopseg.predict.backtest import (
     Backtest,
     backtest,
+    backtest_calibration,
     backtest_customers,
     backtest_figures,
+    calibration_deciles,
     order_summary,
 )
 from shopseg.predict.bgnbd import (
@@ -36,8 +42,10 @@ __all__ = [
     "PredictConfig",
     "PredictionFit",
     "backtest",
+    "backtest_calibration",
     "backtest_customers",
     "backtest_figures",
+    "calibration_deciles",
     "expected_order_value",
     "expected_orders",
     "expected_orders_new",

@@ -86,6 +86,49 @@ def backtest_figures(expected, p_order, actual, weights=None) -> dict[str, float
     }
 
 
+def calibration_deciles(p_order, actual, expected=None, bins: int = 10) -> pd.DataFrame:
+    """Predicted against observed "ordered again" per decile of the predicted probability.
+
+    Parameters
+    ----------
+    p_order : array-like
+        Probability of at least one order in the horizon (``1 - p_no_order``).
+    actual : array-like
+        Orders each customer placed in the horizon.
+    expected : array-like, optional
+        Expected orders per customer (summed per decile when given).
+    bins : int, default=10
+        Groups of (as near as possible) equal size, by rank of ``p_order``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per non-empty group, lowest probabilities first: ``decile`` (1..bins),
+        ``customers``, ``predicted_share`` (mean ``p_order``), ``observed_share`` (share who
+        ordered), ``predicted_orders`` (NaN without ``expected``) and ``actual_orders``.
+    """
+    p_order, actual = np.asarray(p_order, "float64"), np.asarray(actual, "float64")
+    expected = np.full(len(actual), np.nan) if expected is None else np.asarray(expected, "float64")
+    # ties broken by position, so equal probabilities still fill the groups evenly
+    order = np.argsort(p_order, kind="stable")
+    group = np.empty(len(order), dtype="int64")
+    group[order] = np.arange(len(order)) * bins // max(len(order), 1) + 1
+    frame = pd.DataFrame(
+        {"decile": group, "p": p_order, "ordered": actual > 0, "e": expected, "a": actual}
+    )
+    per = frame.groupby("decile", sort=True)
+    return pd.DataFrame(
+        {
+            "decile": per.size().index.to_numpy("int64"),
+            "customers": per.size().to_numpy("int64"),
+            "predicted_share": per["p"].mean().to_numpy(),
+            "observed_share": per["ordered"].mean().to_numpy("float64"),
+            "predicted_orders": per["e"].sum(min_count=1).to_numpy(),
+            "actual_orders": per["a"].sum().to_numpy("int64"),
+        }
+    )
+
+
 def order_summary(orders: pd.DataFrame, until) -> pd.DataFrame:
     """Per-customer order counts, first and last order and total, of orders up to ``until``.
 
@@ -168,20 +211,9 @@ def backtest_customers(
     """
     as_of = pd.Timestamp(as_of)
     end = as_of - pd.Timedelta(days=horizon_days)
-    config = replace(config, horizon_days=horizon_days)
-    # the warehouse hands rows over in any order: the sums below must not depend on it
-    customers = customers.sort_values("customer_id", kind="stable", ignore_index=True)
-    summary = summarise(customers, end)
-    started = time.perf_counter()
-    fit = fit_predictions(summary, config, end)
-    fit_seconds = time.perf_counter() - started
-    scored = score_predictions(summary, fit, horizon_days)
-    actual = pd.to_numeric(customers["holdout_order_count"]).fillna(0).to_numpy("float64")
-    # the figures judge the order model: a spend model that failed leaves them standing
-    ok = scored["prediction_status"].isin([OK, SPEND_FIT_FAILED]).to_numpy()
-    status = OK if fit.status == SPEND_FIT_FAILED else fit.status
-    if status == TOO_FEW_CUSTOMERS and fit.history_days < config.min_history_days:
-        status = HISTORY_TOO_SHORT  # a shop younger than the horizon has no one at T - h
+    status, fit, scored, actual, ok, fit_seconds = _backtest_scored(
+        customers, as_of, horizon_days, config
+    )
     figures = backtest_figures(
         scored["expected_orders"].to_numpy()[ok],
         1 - scored["p_no_order"].to_numpy()[ok],
@@ -209,3 +241,56 @@ def backtest_customers(
         fit_customers=fit.fit_customers,
         fit_seconds=fit_seconds,
     )
+
+
+def _backtest_scored(customers: pd.DataFrame, as_of, horizon_days: int, config: PredictConfig):
+    """The backtest's fit and scores: status, fit, scored frame, actual orders, usable rows."""
+    end = pd.Timestamp(as_of) - pd.Timedelta(days=horizon_days)
+    config = replace(config, horizon_days=horizon_days)
+    # the warehouse hands rows over in any order: the sums below must not depend on it
+    customers = customers.sort_values("customer_id", kind="stable", ignore_index=True)
+    summary = summarise(customers, end)
+    started = time.perf_counter()
+    fit = fit_predictions(summary, config, end)
+    fit_seconds = time.perf_counter() - started
+    scored = score_predictions(summary, fit, horizon_days)
+    actual = pd.to_numeric(customers["holdout_order_count"]).fillna(0).to_numpy("float64")
+    # the figures judge the order model: a spend model that failed leaves them standing
+    ok = scored["prediction_status"].isin([OK, SPEND_FIT_FAILED]).to_numpy()
+    status = OK if fit.status == SPEND_FIT_FAILED else fit.status
+    if status == TOO_FEW_CUSTOMERS and fit.history_days < config.min_history_days:
+        status = HISTORY_TOO_SHORT  # a shop younger than the horizon has no one at T - h
+    return status, fit, scored, actual, ok, fit_seconds
+
+
+def backtest_calibration(
+    customers: pd.DataFrame, as_of, horizon_days: int, config: PredictConfig, bins: int = 10
+) -> pd.DataFrame:
+    """The backtest's calibration: predicted vs observed "ordered again" per decile.
+
+    Parameters
+    ----------
+    customers, as_of, horizon_days, config
+        As :func:`backtest_customers` (the same fit: same sample, same seed).
+    bins : int, default=10
+        Groups by rank of the predicted probability of ordering.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`calibration_deciles` of the backtest's customers, with the backtest's
+        ``run_id`` first; no rows where the backtest has no figures (its status is not ok
+        or nobody, or everybody, ordered again).
+    """
+    status, fit, scored, actual, ok, _ = _backtest_scored(customers, as_of, horizon_days, config)
+    ordered = actual[ok] > 0
+    if status != OK or len(np.unique(ordered)) < 2:
+        ok = np.zeros(len(actual), dtype=bool)
+    deciles = calibration_deciles(
+        1 - scored["p_no_order"].to_numpy()[ok],
+        actual[ok],
+        scored["expected_orders"].to_numpy()[ok],
+        bins,
+    )
+    deciles.insert(0, "run_id", fit.run_id)
+    return deciles

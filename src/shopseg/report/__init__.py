@@ -2,11 +2,13 @@
 
 The modules, from the bottom up: `svg` (escaping, number formats, ticks, colours, SVG
 elements, legends), `plots` (line, bar, stacked bar, heatmap and scatter plots),
-`projection` (the PCA of a customer sample), `charts` (the report's eight panels) and
+`projection` (the PCA of a customer sample), `charts` (the report's ten panels) and
 `page` (reading the published file, the page around the panels, writing it).
 """
 
 from shopseg.report.charts import (
+    chart_calibration,
+    chart_churn_risk,
     chart_feature_importance,
     chart_k_selection,
     chart_lifecycle,
@@ -35,6 +37,8 @@ __all__ = [
     "UNKNOWN_COLOUR",
     "Projection",
     "ReportData",
+    "chart_calibration",
+    "chart_churn_risk",
     "chart_feature_importance",
     "chart_k_selection",
     "chart_lifecycle",

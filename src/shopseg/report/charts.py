@@ -1,4 +1,4 @@
-"""The report's eight panels: each reads published frames and returns a titled section."""
+"""The report's ten panels: each reads published frames and returns a titled section."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from shopseg.preprocess import MISSING_SUFFIX
 from shopseg.report.plots import (
+    calibration_plot,
     hbar_plot,
     heatmap_plot,
     line_plot,
@@ -653,3 +654,112 @@ def chart_migration(
     if previous_run == str(run.get("run_id")):
         note += " The previous build used the same model (same data and settings)."
     return panel("migration", title, note, body)
+
+
+def _money(value) -> str:
+    """A sum of money in the input currency, or a dash when unknown."""
+    if value is None or pd.isna(value):
+        return "–"
+    return fmt_number(float(value))
+
+
+def chart_churn_risk(profiles: pd.DataFrame, colours: dict[int, str]) -> str:
+    """Mean churn risk per segment, with its at-risk and expected revenue.
+
+    Parameters
+    ----------
+    profiles : DataFrame
+        segment_profiles: ``segment_id``, ``segment_name``, ``mean_p_no_order``,
+        ``at_risk_revenue`` and ``expected_revenue`` (null where the predictions could not run).
+    colours : dict of int to str
+        The colour of each segment id (``segment_colours``).
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
+    title = "Churn risk by segment"
+    labels = [segment_label(int(r.segment_id), r.segment_name) for r in profiles.itertuples()]
+    label_w = max([text_width(s, 11) for s in labels] + [60])
+    rect = Rect(label_w + 42, 16, HALF - label_w - 42 - 190, 34 * max(len(labels), 1))
+    risk = pd.to_numeric(profiles.get("mean_p_no_order"), errors="coerce")
+    if risk is None or risk.isna().all():
+        plot = message_box(rect, ["no predictions in this build"])
+        plot += axis_labels(rect, "mean p_no_order", "segment", 38, rect.left - 16)
+    else:
+        values = [float(v) if pd.notna(v) else 0.0 for v in risk]
+        texts = [
+            f"{fmt_pct(float(v) if pd.notna(v) else None, 0)} · {_money(r.at_risk_revenue)}"
+            f" of {_money(r.expected_revenue)}"
+            for v, r in zip(risk, profiles.itertuples(), strict=True)
+        ]
+        plot = hbar_plot(
+            labels,
+            values,
+            rect,
+            x_label="mean probability of no order in the horizon (%)",
+            y_label="segment",
+            colours=[colours[int(s)] for s in profiles["segment_id"]],
+            value_texts=texts,
+            tick_scale=100.0,
+        )
+    body = svg_doc("churn-risk", HALF, rect.bottom + 52, title, [plot])
+    note = (
+        "Mean p_no_order of each segment's customers (segment_profiles, from "
+        "customer_predictions); after the bar: at-risk revenue (at_risk_revenue) of the "
+        "segment's expected revenue in the horizon (expected_revenue), input currency."
+    )
+    return panel("churn-risk", title, note, body)
+
+
+def chart_calibration(calibration: pd.DataFrame, backtest: dict) -> str:
+    """The backtest's calibration: observed against predicted share ordering, per decile.
+
+    Parameters
+    ----------
+    calibration : DataFrame
+        prediction_calibration: ``decile``, ``customers``, ``predicted_share``,
+        ``observed_share`` (no rows without a backtest).
+    backtest : dict
+        The prediction_runs row (``status``, ``auc``, ``brier``, ``horizon_days``); empty
+        when the build has none.
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
+    title = "Prediction backtest: calibration"
+    rect = Rect(84, 16, 300, 300)
+    frame = calibration.sort_values("decile", kind="stable")
+    plot = calibration_plot(
+        [float(v) for v in frame["predicted_share"]],
+        [float(v) for v in frame["observed_share"]],
+        [int(v) for v in frame["customers"]],
+        rect,
+        x_label="predicted probability of ordering (%)",
+        y_label="customers who ordered (%)",
+        colour=PALETTE[0],
+    )
+    facts = []
+    for key, label in (("auc", "AUC"), ("brier", "Brier score"), ("total_error", "total error")):
+        value = backtest.get(key)
+        if value is not None and math.isfinite(float(value)):
+            text = f"{float(value):+.1%}" if key == "total_error" else f"{float(value):.3f}"
+            facts.append(f"{label} {text}")
+    status = backtest.get("status") or "no backtest"
+    lines = [f"status: {status}", *facts]
+    side = "".join(
+        svg_text(rect.right + 30, rect.top + 20 + 22 * i, line, "value")
+        for i, line in enumerate(lines)
+    )
+    body = svg_doc("calibration", HALF, rect.bottom + 52, title, [plot, side])
+    horizon = backtest.get("horizon_days")
+    note = (
+        "The backtest's customers in ten equal groups by predicted probability of "
+        f"ordering in the held-out {esc(horizon) if horizon is not None else ''}-day "
+        "horizon (prediction_calibration), against the share who did; on the dashed "
+        "diagonal the predictions are calibrated. Figures from prediction_runs."
+    )
+    return panel("calibration", title, note, body)

@@ -14,6 +14,8 @@ import pandas as pd
 
 from shopseg.preprocess import MISSING_SUFFIX
 from shopseg.report.charts import (
+    chart_calibration,
+    chart_churn_risk,
     chart_feature_importance,
     chart_k_selection,
     chart_lifecycle,
@@ -35,6 +37,8 @@ CHART_IDS = (
     "feature-importance",
     "migration",
     "segment-rules",
+    "churn-risk",
+    "calibration",
 )
 SAMPLE_SIZE = 3000
 
@@ -98,6 +102,8 @@ class ReportData:
     lifecycle: pd.DataFrame
     migration: pd.DataFrame
     sample: pd.DataFrame
+    calibration: pd.DataFrame
+    prediction_run: dict[str, Any]
 
 
 def _header(data: ReportData) -> str:
@@ -152,6 +158,8 @@ def render_report(data: ReportData) -> str:
         "feature-importance": chart_feature_importance(data.importance),
         "migration": chart_migration(data.migration, data.profiles, colours, data.run),
         "segment-rules": chart_segment_rules(data.rules, colours),
+        "churn-risk": chart_churn_risk(data.profiles, colours),
+        "calibration": chart_calibration(data.calibration, data.prediction_run),
     }
     body = "".join(panels[c] for c in CHART_IDS)
     title = f"shopseg segment report: run {data.run.get('run_id')}"
@@ -243,6 +251,28 @@ def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> Rep
         )
         sample_columns = [f for f in model_features if f in columns]
         selected = "".join(f', f."{c}"' for c in sample_columns)
+        tables = {
+            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+        }
+        # files published before the predictions existed have neither table
+        calibration = (
+            frame(
+                "select decile, customers, predicted_share, observed_share "
+                "from prediction_calibration order by decile"
+            )
+            if "prediction_calibration" in tables
+            else pd.DataFrame(columns=["decile", "customers", "predicted_share", "observed_share"])
+        )
+        prediction_runs = (
+            frame("select status, auc, brier, total_error, horizon_days from prediction_runs")
+            if "prediction_runs" in tables
+            else pd.DataFrame()
+        )
+        prediction_run = (
+            {k: _plain(v) for k, v in prediction_runs.iloc[0].items()}
+            if len(prediction_runs)
+            else {}
+        )
         sample = frame(
             f"select s.customer_id, s.segment_id{selected} from customer_segments as s "
             "inner join customer_features as f on s.customer_id = f.customer_id "
@@ -258,7 +288,8 @@ def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> Rep
                 [run_id],
             ),
             profiles=frame(
-                "select segment_id, segment_name, customers, customer_share "
+                "select segment_id, segment_name, customers, customer_share, "
+                "mean_p_no_order, at_risk_revenue, expected_revenue "
                 "from segment_profiles order by segment_id"
             ),
             feature_profiles=frame(
@@ -286,6 +317,8 @@ def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> Rep
                 [run_id],
             ),
             sample=sample,
+            calibration=calibration,
+            prediction_run=prediction_run,
         )
     finally:
         con.close()

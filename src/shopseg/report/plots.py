@@ -461,3 +461,71 @@ def scatter_plot(
         )
     parts.append(axis_labels(rect, x_label, y_label, 38, 44))
     return "".join(parts)
+
+
+def calibration_plot(
+    predicted: Sequence[float],
+    observed: Sequence[float],
+    counts: Sequence[int],
+    rect: Rect,
+    *,
+    x_label: str,
+    y_label: str,
+    colour: str,
+) -> str:
+    """Observed against predicted shares (0-1) per group, with the diagonal of perfect calibration.
+
+    Parameters
+    ----------
+    predicted, observed : sequence of float
+        One point per group: the mean prediction and the observed share.
+    counts : sequence of int
+        Members per group (in each point's tooltip).
+    rect : Rect
+        The plot area (square reads best).
+    x_label, y_label : str
+        Axis titles.
+    colour : str
+        Line and point colour.
+
+    Returns
+    -------
+    str
+        SVG fragments; a message box saying "no backtest" when there is no point.
+    """
+    ok = [
+        (p, o, n)
+        for p, o, n in zip(predicted, observed, counts, strict=True)
+        if p is not None and o is not None and math.isfinite(p) and math.isfinite(o)
+    ]
+    if not ok:
+        return message_box(rect, ["no backtest"]) + axis_labels(rect, x_label, y_label, 40, 52)
+    sx = linear((0.0, 1.0), (rect.left, rect.right))
+    sy = linear((0.0, 1.0), (rect.bottom, rect.top))
+    ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
+    parts = []
+    for t in ticks:
+        parts.append(
+            f'<line class="grid-line" x1="{px(rect.left)}" x2="{px(rect.right)}" '
+            f'y1="{px(sy(t))}" y2="{px(sy(t))}"/>'
+        )
+        parts.append(svg_text(rect.left - 8, sy(t) + 4, fmt_pct(t, 0), "tick", "end"))
+        parts.append(svg_text(sx(t), rect.bottom + 18, fmt_pct(t, 0), "tick", "middle"))
+    parts.append(
+        f'<line x1="{px(sx(0))}" y1="{px(sy(0))}" x2="{px(sx(1))}" y2="{px(sy(1))}" '
+        'stroke="#9aa5b1" stroke-width="1.5" stroke-dasharray="5 4"/>'
+    )
+    parts.append(
+        f'<line class="axis" x1="{px(rect.left)}" x2="{px(rect.right)}" '
+        f'y1="{px(rect.bottom)}" y2="{px(rect.bottom)}"/>'
+    )
+    points = " ".join(f"{px(sx(p))},{px(sy(o))}" for p, o, _ in ok)
+    parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+    for p, o, n in ok:
+        parts.append(
+            f'<circle cx="{px(sx(p))}" cy="{px(sy(o))}" r="4.5" fill="{colour}">'
+            f"<title>{esc(fmt_number(n))} customers: predicted {esc(fmt_pct(p))}, "
+            f"observed {esc(fmt_pct(o))}</title></circle>"
+        )
+    parts.append(axis_labels(rect, x_label, y_label, 40, 52))
+    return "".join(parts)
