@@ -66,6 +66,9 @@ joined as (
         {% for n in range(1, top_n + 1) -%}
             products.category_share_{{ n }},
         {% endfor -%}
+        products.favourite_category_share,
+        products.category_spend_entropy,
+        products.price_position_index,
         -- behavioural
         coalesce(behaviour.session_count, 0) as session_count,
         behaviour.events_per_session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import DbtResult
@@ -81,3 +82,26 @@ def test_affinities_are_published(demo_build: DbtResult) -> None:
     finally:
         con.close()
     assert {"segment_category_affinity", "segment_product_affinity"} <= tables
+
+
+def test_price_position_and_breadth_follow_the_planted_personas(
+    demo_build: DbtResult, demo_dir: Path
+) -> None:
+    truth = pd.read_parquet(demo_dir / "truth" / "personas.parquet")
+    truth["customer_id"] = truth["customer_id"].astype(str)
+    features = demo_build.query(
+        "select customer_id, distinct_categories, category_spend_entropy,"
+        " favourite_category_share, price_position_index from customer_features"
+    ).merge(truth, on="customer_id")
+    index = features.groupby("persona", observed=True)["price_position_index"].mean()
+    print("\nprice_position_index by persona: " + index.round(2).to_string().replace("\n", "; "))
+    assert min(index["loyal_high_spender"], index["lapsed_big_spender"]) > 1.1
+    assert index["discount_hunter"] < 0.9
+    one = features[features["distinct_categories"] == 1]
+    assert (one["category_spend_entropy"].abs() < 1e-12).all()
+    assert (one["favourite_category_share"] == 1).all()
+    buyers = features[features["distinct_categories"].notna()]
+    assert (
+        buyers["category_spend_entropy"] <= buyers["distinct_categories"].map(np.log2) + 1e-9
+    ).all()
+    assert features.loc[features["distinct_categories"].isna(), "price_position_index"].isna().all()
