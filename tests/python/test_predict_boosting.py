@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from test_predict import orders_of
+from threadpoolctl import threadpool_limits
 
 from shopseg.predict import (
     PredictConfig,
@@ -21,6 +22,14 @@ from shopseg.predict.boosting import (
 )
 
 START = pd.Timestamp("2022-01-01")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # OpenMP threads of the boosting wait for busy cores: on a loaded machine a 1-second
+    # fit took a minute with two threads
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="module")
