@@ -32,6 +32,9 @@ def model(dbt, session):
         "segment_category_affinity": dbt.ref("shopseg", "segment_category_affinity"),
         "segment_product_affinity": dbt.ref("shopseg", "segment_product_affinity"),
         "customer_predictions": dbt.ref("shopseg", "customer_predictions"),
+        # children of segment_model_promotions: publishing waits for the promotion
+        "customer_segment_history": dbt.ref("shopseg", "customer_segment_history"),
+        "segment_transitions": dbt.ref("shopseg", "segment_transitions"),
         # without the fit's timing, which differs from build to build (the bytes must not)
         "prediction_runs": runs.select(*(c for c in runs.columns if c != "fit_seconds")),
     }

@@ -15,14 +15,18 @@ quality floors (they judge how learnable 300-customer segments are, not what is 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DbtResult, connect_warehouse, failed_tests, run_dbt
+from conftest import DbtResult, connect_warehouse, dbt_env, failed_tests, run_dbt
 
 from shopseg import demo
 
@@ -91,6 +95,8 @@ def store_builds(shop: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
                     "segment_migration",
                     "customer_segments",
                     "segment_model_versions",
+                    "customer_segment_history",
+                    "segment_transitions",
                 )
                 if table in tables
             }
@@ -199,6 +205,147 @@ def test_a_new_model_is_aligned_to_the_last_promoted_one(store_builds: dict[str,
     assert k5["customer_segments"]["previous_segment_id"].isin([1, 2, 3, 4]).all()
 
 
+# --- the membership history grows with the promoted builds only ----------------------------
+
+STEPS = ["first_failed", "k4", "failed", "run_k6", "k4_again", "k5"]
+HISTORY = ["customer_id", "segment_id", "segment_name", "run_id", "build_seq", "valid_from"]
+
+
+def promoted_steps(store_builds: dict[str, dict]) -> list[str]:
+    """The steps that added a segment_model_promotions row, in order."""
+    names, seen = [], 0
+    for name in STEPS:
+        rows = len(store_builds[name].get("segment_model_promotions", ()))
+        if rows > seen:
+            names.append(name)
+        seen = rows
+    return names
+
+
+def rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+    """The frame's rows as sorted tuples, every missing value (NaN, NA, NaT) as None."""
+    values = frame[columns].astype(object)
+    values = values.where(values.notna(), None)
+    return sorted(
+        (tuple(row) for row in values.itertuples(index=False)),
+        key=lambda row: tuple((value is None, str(value)) for value in row),
+    )
+
+
+def expected_history(store_builds: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Versions and transitions computed here from the promoted builds' customer_segments."""
+    current: dict[str, int] = {}
+    versions, transitions = [], []
+    for build_seq, name in enumerate(promoted_steps(store_builds), start=1):
+        step = store_builds[name]
+        promotion = step["segment_model_promotions"].sort_values("promotion_seq").iloc[-1]
+        segments = step["customer_segments"]
+        now = dict(zip(segments["customer_id"], segments["segment_id"], strict=True))
+        names = dict(zip(segments["customer_id"], segments["segment_name"], strict=True))
+        for customer in sorted(set(current) | set(now)):
+            before, after = current.get(customer), now.get(customer)
+            transitions.append((build_seq, before, after))
+            if before != after:
+                versions.append(
+                    (customer, after, names.get(customer), promotion["run_id"], build_seq)
+                    + (promotion["as_of_at"],)
+                )
+        current = now
+    versions_frame = pd.DataFrame(versions, columns=HISTORY)
+    chain = versions_frame.groupby("customer_id")["valid_from"].shift(-1)
+    versions_frame["valid_to"] = chain
+    versions_frame["is_current"] = (
+        versions_frame.groupby("customer_id")["build_seq"].shift(-1).isna()
+    )
+    versions_frame = versions_frame[versions_frame["segment_id"].notna()]
+    moves = (
+        pd.DataFrame(transitions, columns=["build_seq", "from_segment_id", "to_segment_id"])
+        .value_counts(dropna=False)
+        .rename("customers")
+        .reset_index()
+    )
+    return versions_frame, moves
+
+
+def test_the_history_holds_one_version_per_change_of_the_promoted_builds(
+    store_builds: dict[str, dict],
+) -> None:
+    assert promoted_steps(store_builds) == ["k4", "k4_again", "k5"]
+    want, _ = expected_history(store_builds)
+    got = store_builds["k5"]["customer_segment_history"]
+    columns = [*HISTORY, "valid_to", "is_current"]
+    assert rows(got, columns) == rows(want, columns)
+    # k4 again changed nothing; k5 moved some customers, each then has two versions
+    assert set(got["build_seq"]) == {1, 3}
+    assert got.groupby("customer_id")["is_current"].sum().eq(1).all()
+    assert len(got[got["is_current"]]) == len(store_builds["k5"]["customer_segments"])
+
+
+def test_a_failed_build_or_dbt_run_adds_nothing_to_the_history(
+    store_builds: dict[str, dict],
+) -> None:
+    assert "customer_segment_history" not in store_builds["first_failed"]
+    assert store_builds["failed"]["statuses"]["customer_segment_history"] == "skipped"
+    for before, after in (("k4", "failed"), ("failed", "run_k6")):
+        for table in ("customer_segment_history", "segment_transitions"):
+            pd.testing.assert_frame_equal(store_builds[before][table], store_builds[after][table])
+
+
+def test_the_transitions_count_the_customers_between_promoted_builds(
+    store_builds: dict[str, dict],
+) -> None:
+    _, want = expected_history(store_builds)
+    got = store_builds["k5"]["segment_transitions"]
+    columns = ["build_seq", "from_segment_id", "to_segment_id", "customers"]
+    assert rows(got, columns) == rows(want, columns)
+    moves = got["from_segment_id"].notna() & (got["from_segment_id"] != got["to_segment_id"])
+    assert (got["is_move"] == moves).all()
+    # the first build: everyone is new; k4 again: everyone stayed
+    first, second = got[got["build_seq"] == 1], got[got["build_seq"] == 2]
+    assert first["from_segment_id"].isna().all() and not second["is_move"].any()
+    assert got[got["build_seq"] == 3]["is_move"].any()
+
+
+def test_mf_moves_between_segments_per_build_match_the_transitions(
+    store_builds: dict[str, dict], tmp_path: Path
+) -> None:
+    # mf opens the warehouse read-write and reads <project>/target: a copy and a folder of its own
+    result = store_builds["k5"]["result"]
+    db_path = tmp_path / result.db_path.name  # same name: DuckDB views name their catalog so
+    shutil.copy(result.db_path, db_path)
+    root = tmp_path / "project"
+    (root / "target").mkdir(parents=True)
+    (root / "dbt_project.yml").symlink_to(Path(__file__).resolve().parents[2] / "dbt_project.yml")
+    shutil.copy(result.target_path / "semantic_manifest.json", root / "target")
+    env = dbt_env(tmp_path, None, db_path.name, env={"DBT_PROJECT_DIR": str(root)})
+    env.pop("SHOPSEG_TARGET", None)
+    out = tmp_path / "moves.csv"
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("mf")), "query", "--metrics", "shopseg_segment_moves"]
+        + ["--group-by", "shopseg_transition__build_seq", "--csv", str(out), "--quiet"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0 and out.exists(), (proc.stdout + proc.stderr)[-5000:]
+    with out.open(newline="") as f:
+        got = {
+            int(row["shopseg_transition__build_seq"]): int(row["shopseg_segment_moves"])
+            for row in csv.DictReader(f)
+        }
+    _, transitions = expected_history(store_builds)
+    moved = transitions[
+        transitions["from_segment_id"].notna()
+        & transitions["to_segment_id"].notna()
+        & (transitions["from_segment_id"] != transitions["to_segment_id"])
+    ]
+    want = moved.groupby("build_seq")["customers"].sum().to_dict()
+    assert got == {1: 0, 2: 0} | {int(k): int(v) for k, v in want.items()}
+    assert got[3] > 0
+
+
 def test_the_promotion_depends_on_every_published_mart(store_builds: dict[str, dict]) -> None:
     result = store_builds["k5"]["result"]
     manifest = json.loads((result.target_path / "manifest.json").read_text())
@@ -208,11 +355,23 @@ def test_the_promotion_depends_on_every_published_mart(store_builds: dict[str, d
         uid
         for uid, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node.get("access") == "public"
-    } - {"model.shopseg.segment_model_promotions", "model.shopseg.segment_promoted_assignments"}
-    assert public <= parents, sorted(public - parents)
-    assert published <= parents | {"model.shopseg.segment_kmeans_assignments"}, sorted(
-        published - parents
+    }
+    # the promotion's children: built only by a build whose promotion ran
+    children = {
+        "model.shopseg.segment_model_promotions",
+        "model.shopseg.segment_promoted_assignments",
+        "model.shopseg.customer_segment_history",
+        "model.shopseg.segment_transitions",
+    }
+    assert public - children <= parents, sorted(public - children - parents)
+    assert published - children <= parents | {"model.shopseg.segment_kmeans_assignments"}, sorted(
+        published - children - parents
     )
+    # so publishing waits for the promotion, and publishes the history it advanced
+    assert published & children == {
+        "model.shopseg.customer_segment_history",
+        "model.shopseg.segment_transitions",
+    }
 
 
 # --- gate vars reach SQL only as checked numbers ----------------------------------------------
