@@ -1,6 +1,7 @@
 """The build's backtest of the predictions: fit as of T - horizon, score against (T - h, T]."""
 
 from shopseg.predict import PredictConfig, backtest_customers
+from shopseg.predict._io import relation_frame
 from shopseg.spark import to_pandas
 
 COLUMNS = (
@@ -17,5 +18,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     config = PredictConfig.from_mapping(dbt.config.get("shopseg"))
     as_of = to_pandas(dbt.ref("shopseg", "int_shop__as_of").select("as_of_at"))["as_of_at"][0]
-    customers = to_pandas(dbt.ref("shopseg", "int_customers_orders__backtest").select(*COLUMNS))
+    customers = relation_frame(
+        dbt.ref("shopseg", "int_customers_orders__backtest").select(*COLUMNS)
+    )
     return backtest_customers(customers, as_of, config.horizon_days, config).to_frame()
