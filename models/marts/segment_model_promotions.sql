@@ -12,9 +12,11 @@
 {%- endif %}
 -- depends_on: {{ ref('shopseg', 'customer_features') }}
 -- depends_on: {{ ref('shopseg', 'customer_predictions') }}
+-- depends_on: {{ ref('shopseg', 'customer_recommendations') }}
 -- depends_on: {{ ref('shopseg', 'customer_segments') }}
 -- depends_on: {{ ref('shopseg', 'data_quality_issues') }}
 -- depends_on: {{ ref('shopseg', 'prediction_runs') }}
+-- depends_on: {{ ref('shopseg', 'recommendation_runs') }}
 -- depends_on: {{ ref('shopseg', 'segment_category_affinity') }}
 -- depends_on: {{ ref('shopseg', 'segment_centroids') }}
 -- depends_on: {{ ref('shopseg', 'segment_classifier_class_metrics') }}

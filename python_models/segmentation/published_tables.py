@@ -31,6 +31,8 @@ def model(dbt, session):
         "segment_dendrogram": dbt.ref("shopseg", "segment_dendrogram"),
         "segment_category_affinity": dbt.ref("shopseg", "segment_category_affinity"),
         "segment_product_affinity": dbt.ref("shopseg", "segment_product_affinity"),
+        "customer_recommendations": dbt.ref("shopseg", "customer_recommendations"),
+        "recommendation_runs": dbt.ref("shopseg", "recommendation_runs"),
         "customer_predictions": dbt.ref("shopseg", "customer_predictions"),
         # children of segment_model_promotions: publishing waits for the promotion
         "customer_segment_history": dbt.ref("shopseg", "customer_segment_history"),

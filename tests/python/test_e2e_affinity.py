@@ -105,3 +105,27 @@ def test_price_position_and_breadth_follow_the_planted_personas(
         buyers["category_spend_entropy"] <= buyers["distinct_categories"].map(np.log2) + 1e-9
     ).all()
     assert features.loc[features["distinct_categories"].isna(), "price_position_index"].isna().all()
+
+
+def test_recommendations_are_new_categories_and_beat_popularity(demo_build: DbtResult) -> None:
+    recommendations = demo_build.query(
+        "select customer_id, recommendation_rank, category, score, reason"
+        " from customer_recommendations"
+    )
+    assert recommendations["recommendation_rank"].between(1, 3).all()  # shop_recommendation_count
+    already = demo_build.query(
+        "select count(*) from customer_recommendations r"
+        " inner join int_affinity__customer_products p"
+        " on r.customer_id = p.customer_id and r.category = p.category"
+    ).iloc[0, 0]
+    assert already == 0
+    assert recommendations["reason"].str.match(r"^bought by \d+% of .+ \(lift \d+\.\d\)$").all()
+    ranks = recommendations.sort_values(["customer_id", "recommendation_rank"])
+    assert (ranks.groupby("customer_id")["score"].diff().dropna() <= 0).all()
+    run = demo_build.query("select * from recommendation_runs").iloc[0]
+    print(
+        f"\nbacktest: hit rate at {run['recommendation_count']} {run['hit_rate']:.3f} vs"
+        f" popularity {run['popularity_hit_rate']:.3f} on {run['evaluated_customers']} customers"
+    )
+    assert run["evaluated_customers"] >= 500
+    assert run["hit_rate"] > run["popularity_hit_rate"]
