@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DbtResult
+from conftest import DbtResult, failed_tests, run_dbt
 
 from shopseg.demo.interests import favourite_categories
 
@@ -129,3 +131,21 @@ def test_recommendations_are_new_categories_and_beat_popularity(demo_build: DbtR
     )
     assert run["evaluated_customers"] >= 500
     assert run["hit_rate"] > run["popularity_hit_rate"]
+
+
+def test_the_recommendation_gate_warns_by_default_and_can_fail(
+    demo_build: DbtResult, demo_dir: Path, tmp_path: Path
+) -> None:
+    manifest = json.loads((demo_build.target_path / "manifest.json").read_text())
+    (gate,) = [
+        node
+        for uid, node in manifest["nodes"].items()
+        if uid.startswith("test.shopseg.value_at_least_recommendation_runs_hit_rate_gain")
+    ]
+    assert gate["config"]["severity"].lower() == "warn"
+    # one small dbt test run on a copy of the build: a floor the backtest does not reach
+    shutil.copy(demo_build.db_path, tmp_path / "shopseg.duckdb")
+    strict = {"shop_min_recommendation_gain": 0.9, "shop_recommendation_severity": "error"}
+    failed = run_dbt(["test", "--select", "recommendation_runs"], tmp_path, demo_dir, strict)
+    assert not failed.ok
+    assert "value_at_least_recommendation_runs_hit_rate_gain" in failed_tests(failed)
