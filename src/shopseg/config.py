@@ -24,6 +24,19 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "age",
     "income",
 )
+# Counts, durations and money: ratio-scale quantities, compared on a log scale (log1p)
+# whatever the sample's skewness; other features are logged only when skewed (`make eval`:
+# logging tenure separates new customers from the rest, DECISIONLOG.md).
+DEFAULT_LOG_FEATURES: tuple[str, ...] = (
+    "recency_days",
+    "order_count",
+    "monetary",
+    "avg_order_value",
+    "tenure_days",
+    "session_count",
+    "product_view_count",
+    "days_since_last_visit",
+)
 
 
 class ConfigError(ValueError):
@@ -192,6 +205,10 @@ class SegmentConfig(Settings):
     min_segment_share: float = setting(0.02, "shop_min_segment_share")
     winsor_quantile: float = setting(0.01, "shop_winsor_quantile")
     skew_threshold: float = setting(1.0, "shop_skew_threshold")
+    # non-negative features that are log1p-transformed whatever their skewness
+    log_features: tuple[str, ...] = setting(
+        DEFAULT_LOG_FEATURES, "shop_log_features", null_is_default=True
+    )
     outlier_quantile: float = setting(0.99, "shop_outlier_quantile")
     algorithm: str = setting("kmeans", "shop_algorithm")
     agglomerative_sample_size: int = setting(5_000, "shop_agglomerative_sample_size", count=True)
@@ -255,12 +272,19 @@ class SegmentConfig(Settings):
         -------
         str
             Sorted-key JSON of every setting but `extra`, features as a list. The
-            categorical settings appear only when categorical features are set: a model
-            without them keeps the run id it had before those settings existed.
+            categorical settings appear only when categorical features are set, and
+            `log_features` only when it is not the default list: a model they do not
+            touch keeps the run id it had before those settings existed.
         """
         data = asdict(self)
         data.pop("extra")
         data["features"] = list(self.features)
+        # the default list stays out: what it logs is in the fitted preprocessing, which run
+        # ids hash, so a model it does not touch keeps its id
+        if self.log_features == DEFAULT_LOG_FEATURES:
+            data.pop("log_features")
+        else:
+            data["log_features"] = list(self.log_features)
         if self.categorical_features:
             data["categorical_features"] = list(self.categorical_features)
         else:

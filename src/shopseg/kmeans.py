@@ -342,6 +342,7 @@ def _fit_preprocessor(fit_frame: pd.DataFrame, config: SegmentConfig) -> Preproc
         config.features,
         config.winsor_quantile,
         config.skew_threshold,
+        log_features=config.log_features,
         categorical=config.categorical_features,
         categorical_weight=config.categorical_weight,
         max_levels=config.categorical_max_levels,

@@ -131,6 +131,7 @@ def fit_preprocessor(
     features: tuple[str, ...],
     winsor_quantile: float = 0.01,
     skew_threshold: float = 1.0,
+    log_features: tuple[str, ...] = (),
     categorical: tuple[str, ...] = (),
     categorical_weight: float = 1.0,
     max_levels: int = 10,
@@ -147,6 +148,9 @@ def fit_preprocessor(
         Each feature is clipped to its [q, 1 - q] quantiles.
     skew_threshold : float, default=1.0
         A non-negative feature more skewed than this is log1p-transformed first.
+    log_features : tuple[str, ...], default=()
+        Features log1p-transformed whenever they are non-negative, whatever their skewness
+        (counts, durations, money).
     categorical : tuple[str, ...], default=()
         Text columns that take part one-hot encoded (see `category_levels`); one with a
         single level on the fit sample is dropped.
@@ -183,7 +187,9 @@ def fit_preprocessor(
         if observed.size == 0 or np.nanmax(observed) == np.nanmin(observed):
             dropped.append(name)
             continue
-        use_log = bool(observed.min() >= 0 and _skewness(observed) > skew_threshold)
+        use_log = bool(
+            observed.min() >= 0 and (name in log_features or _skewness(observed) > skew_threshold)
+        )
         work = np.log1p(observed) if use_log else observed
         lo, hi = np.quantile(work, [winsor_quantile, 1.0 - winsor_quantile])
         if hi <= lo:

@@ -112,6 +112,28 @@ def test_a_rare_missing_value_does_not_become_a_segment() -> None:
     assert adjusted_rand_score(truth, scored["segment_id"]) > 0.95
 
 
+def test_log_features_are_logged_whatever_their_skewness() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(500)],
+            "tenure_days": rng.uniform(0, 1000, 500),  # skewness about 0
+            "age": rng.uniform(18, 80, 500),
+            "balance": rng.uniform(-5, 5, 500),  # negative values: never logged
+        }
+    )
+    features = ("tenure_days", "age", "balance")
+    default = fit_preprocessor(frame, features)
+    assert default.log1p == (False, False, False)
+    forced = fit_preprocessor(frame, features, log_features=("tenure_days", "balance"))
+    assert forced.log1p == (True, False, False)
+    # the library's default config logs tenure, and leaves the default list out of its JSON
+    config = SegmentConfig()
+    assert "tenure_days" in config.log_features and "age" not in config.log_features
+    assert "log_features" not in config.to_json()
+    assert '"log_features": ["age"]' in SegmentConfig(log_features=("age",)).to_json()
+
+
 def test_infinite_and_text_values_are_treated_as_missing() -> None:
     frame = pd.DataFrame({"customer_id": list("abcd"), "spend": [1.0, np.inf, 3.0, 4.0]})
     pre = fit_preprocessor(frame, ("spend",))
