@@ -15,6 +15,7 @@
 -- depends_on: {{ ref('shopseg', 'customer_recommendations') }}
 -- depends_on: {{ ref('shopseg', 'customer_segments') }}
 -- depends_on: {{ ref('shopseg', 'data_quality_issues') }}
+-- depends_on: {{ ref('shopseg', 'prediction_calibration') }}
 -- depends_on: {{ ref('shopseg', 'prediction_runs') }}
 -- depends_on: {{ ref('shopseg', 'recommendation_runs') }}
 -- depends_on: {{ ref('shopseg', 'segment_category_affinity') }}

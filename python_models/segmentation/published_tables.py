@@ -34,6 +34,7 @@ def model(dbt, session):
         "customer_recommendations": dbt.ref("shopseg", "customer_recommendations"),
         "recommendation_runs": dbt.ref("shopseg", "recommendation_runs"),
         "customer_predictions": dbt.ref("shopseg", "customer_predictions"),
+        "prediction_calibration": dbt.ref("shopseg", "prediction_calibration"),
         # children of segment_model_promotions: publishing waits for the promotion
         "customer_segment_history": dbt.ref("shopseg", "customer_segment_history"),
         "segment_transitions": dbt.ref("shopseg", "segment_transitions"),
