@@ -22,6 +22,8 @@ BI_MARTS = [
     "segment_rules",
     "segment_classifier_metrics",
     "prediction_runs",
+    "customer_segment_history",
+    "segment_transitions",
 ]
 
 
