@@ -203,6 +203,8 @@ class SegmentConfig(Settings):
     fit_sample_size: int = setting(200_000, "shop_fit_sample_size", count=True)
     silhouette_sample_size: int = setting(10_000, "shop_silhouette_sample_size", count=True)
     min_segment_share: float = setting(0.02, "shop_min_segment_share")
+    # the smallest k within this many standard errors of the best silhouette (0: the best)
+    k_rule_standard_errors: float = setting(2.0, "shop_k_rule_standard_errors")
     winsor_quantile: float = setting(0.01, "shop_winsor_quantile")
     skew_threshold: float = setting(1.0, "shop_skew_threshold")
     # non-negative features that are log1p-transformed whatever their skewness
@@ -258,6 +260,10 @@ class SegmentConfig(Settings):
         if self.bootstrap_resamples < 0:
             raise ConfigError(
                 f"shop_bootstrap_resamples must be >= 0, got {self.bootstrap_resamples}"
+            )
+        if not self.k_rule_standard_errors >= 0:
+            raise ConfigError(
+                f"shop_k_rule_standard_errors must be >= 0, got {self.k_rule_standard_errors}"
             )
         if not self.categorical_weight > 0:
             raise ConfigError(f"shop_categorical_weight must be > 0, got {self.categorical_weight}")

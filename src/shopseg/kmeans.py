@@ -137,7 +137,9 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
     if sweep.empty:
         return sweep
     started = time.perf_counter()
-    sweep.insert(1, "silhouette", silhouettes(xs[sil_idx], sil_labels))
+    points = point_silhouettes(xs[sil_idx], sil_labels)
+    sweep.insert(1, "silhouette", [float(v) for v in points.mean(axis=0)])
+    sweep.attrs["silhouette_points"] = points  # for choose_k's paired comparison
     log.info(
         "shopseg: silhouettes of k=%s on %d customers: %s (%.1fs)",
         ",".join(str(k) for k in sweep["k"]),
@@ -169,6 +171,33 @@ def silhouettes(
         The mean silhouette of each labelling (as scikit-learn's silhouette_score); nan for
         a labelling with one cluster.
     """
+    points = point_silhouettes(x, label_sets, chunk_rows)
+    return [
+        float(points[:, j].mean()) if len(np.unique(label_sets[j])) > 1 else float("nan")
+        for j in range(len(label_sets))
+    ]
+
+
+def point_silhouettes(
+    x: np.ndarray, label_sets: Sequence[np.ndarray], chunk_rows: int = 1024
+) -> np.ndarray:
+    """Silhouette of every row under each labelling of x, from one chunked pass.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The rows, shape (n, features).
+    label_sets : Sequence[numpy.ndarray]
+        Labellings of the rows, each of length n.
+    chunk_rows : int, default=1024
+        Rows whose distances to all rows are held in memory at once.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, labellings): each row's silhouette (as scikit-learn's
+        silhouette_samples; 0 for a row alone in its cluster and under one cluster).
+    """
     n = x.shape[0]
     x = np.ascontiguousarray(x, dtype=np.float64)
     squared = np.einsum("ij,ij->i", x, x)
@@ -180,7 +209,7 @@ def silhouettes(
         onehots.append(onehot)
         counts.append(onehot.sum(axis=0))
         codes.append(code)
-    totals = np.zeros(len(label_sets))
+    out = np.zeros((n, len(label_sets)))
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
         # euclidean distances of this chunk to every row, as scikit-learn computes them
@@ -199,15 +228,20 @@ def silhouettes(
             b = other.min(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 s = np.where(own_size > 1, (b - a) / np.maximum(a, b), 0.0)
-            totals[j] += np.nan_to_num(s).sum()
-    return [
-        float(totals[j] / n) if onehots[j].shape[1] > 1 else float("nan")
-        for j in range(len(label_sets))
-    ]
+            out[start:stop, j] = np.nan_to_num(s)
+    return out
 
 
-def choose_k(sweep: pd.DataFrame, min_segment_share: float) -> tuple[int, str]:
+def choose_k(
+    sweep: pd.DataFrame, min_segment_share: float, standard_errors: float = 0.0
+) -> tuple[int, str]:
     """Best silhouette among k whose smallest segment reaches min_segment_share.
+
+    With `standard_errors` above 0 and the per-customer silhouettes of the sweep (its
+    ``attrs["silhouette_points"]``, from `sweep_k`), the smallest eligible k whose
+    silhouette is within that many standard errors of the best k's (paired over the same
+    customers) is chosen instead: a difference the silhouette sample cannot tell from
+    noise does not justify more segments.
 
     Parameters
     ----------
@@ -215,6 +249,8 @@ def choose_k(sweep: pd.DataFrame, min_segment_share: float) -> tuple[int, str]:
         The k sweep (see `sweep_k`).
     min_segment_share : float
         Smallest share of customers a segment of an eligible k holds.
+    standard_errors : float, default=0.0
+        Tolerance in standard errors of the paired silhouette difference (0: the best).
 
     Returns
     -------
@@ -234,6 +270,18 @@ def choose_k(sweep: pd.DataFrame, min_segment_share: float) -> tuple[int, str]:
     best = eligible.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]
     if len(sweep) == 1:
         return int(best["k"]), "fixed by shop_k"
+    points = sweep.attrs.get("silhouette_points")
+    if standard_errors > 0 and points is not None and points.shape[0] > 1:
+        column = {int(k): j for j, k in enumerate(sweep["k"])}
+        best_points = points[:, column[int(best["k"])]]
+        for k in sorted(int(k) for k in eligible["k"] if k < best["k"]):
+            diff = best_points - points[:, column[k]]
+            se = float(diff.std(ddof=1) / np.sqrt(len(diff)))
+            if diff.mean() <= standard_errors * se:
+                return k, (
+                    f"smallest k within {standard_errors:g} standard errors of the best "
+                    "silhouette among k meeting shop_min_segment_share"
+                )
     return int(best["k"]), "best silhouette among k meeting shop_min_segment_share"
 
 
@@ -296,7 +344,7 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         distinct = len(np.unique(x, axis=0))
         reason = f"{distinct} distinct feature profiles, fewer than {k_var}"
         return _single_segment(fit_frame, len(ordered), config, reason, pre)
-    k, rule = choose_k(sweep, config.min_segment_share)
+    k, rule = choose_k(sweep, config.min_segment_share, config.k_rule_standard_errors)
     centres, raw_labels, dendrogram = algorithm_of(config.algorithm).fit(x, k, config)
     order = _canonical_order(centres, raw_labels)
     centroids = centres[order]

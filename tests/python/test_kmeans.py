@@ -64,6 +64,25 @@ def test_choose_k_never_picks_a_k_with_a_tiny_segment() -> None:
     assert k == 3
 
 
+def test_choose_k_takes_the_smallest_k_the_silhouettes_cannot_tell_apart() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.2, 0.6, 2_000)
+    sweep = pd.DataFrame(
+        {"k": [3, 4, 5], "silhouette": [0.0, 0.0, 0.0], "min_segment_share": [0.2] * 3}
+    )
+    # k 5 beats k 3 by noise only (0.001 on average), k 4 is clearly worse
+    points = np.column_stack([base, base - 0.05, base + 0.001 + rng.normal(0, 0.05, base.size)])
+    sweep["silhouette"] = points.mean(axis=0)
+    sweep.attrs["silhouette_points"] = points
+    assert choose_k(sweep, 0.02)[0] == 5  # the best, without a tolerance
+    k, rule = choose_k(sweep, 0.02, standard_errors=2.0)
+    assert k == 3 and "within 2 standard errors" in rule
+    # a real difference (0.03, many standard errors) keeps the better k
+    points[:, 2] = base + 0.03 + rng.normal(0, 0.01, base.size)
+    sweep["silhouette"] = points.mean(axis=0)
+    assert choose_k(sweep, 0.02, standard_errors=2.0)[0] == 5
+
+
 def test_outliers_do_not_win_a_segment_of_their_own() -> None:
     frame, _ = blobs(centers=3)
     frame.loc[:4, ["f1", "f2", "f3"]] = 1e6  # five extreme customers
