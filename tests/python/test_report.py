@@ -166,8 +166,12 @@ def check_charts(page: str) -> None:
 
 def check_published_numbers(page: str, db: Path) -> None:
     """The page shows the current run's numbers of the published file `db`, and only those."""
-    run = _query(db, "select run_id, k from segmentation_runs where is_current").iloc[0]
+    run = _query(
+        db, "select run_id, k, bootstrap_stability from segmentation_runs where is_current"
+    ).iloc[0]
     assert f"Model run <code>{run['run_id']}</code>" in page
+    if pd.notna(run["bootstrap_stability"]):
+        assert f"<li>bootstrap stability<b>{run['bootstrap_stability']:.3f}</b></li>" in page
     k_selection = _panel(page, "k-selection")
     assert f"chosen k = {run['k']}" in k_selection
     sweep = _query(db, f"select k from segment_k_selection where run_id = '{run['run_id']}'")

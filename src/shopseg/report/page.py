@@ -112,10 +112,15 @@ def _header(data: ReportData) -> str:
     as_of = run.get("as_of_at")
     silhouette = run.get("silhouette")
     ari = run.get("stability_ari")
+    bootstrap = run.get("bootstrap_stability")
     facts = [
         ("customers", fmt_number(float(run.get("customers") or 0))),
         ("segments (k)", str(run.get("k"))),
         ("silhouette", f"{silhouette:.3f}" if silhouette is not None else "–"),
+        (
+            "bootstrap stability",
+            f"{bootstrap:.3f}" if bootstrap is not None and math.isfinite(bootstrap) else "–",
+        ),
         ("stability ARI", f"{ari:.3f}" if ari is not None and math.isfinite(ari) else "–"),
         ("algorithm", str(run.get("algorithm"))),
         ("status", str(run.get("status"))),
