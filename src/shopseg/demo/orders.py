@@ -19,7 +19,7 @@ from shopseg.demo._arrays import (
 from shopseg.demo.interests import interest_led_products
 from shopseg.demo.personas import Accounts
 from shopseg.demo.products import draw_products
-from shopseg.demo.schema import ORDER_STATUSES
+from shopseg.demo.schema import CATEGORIES, ORDER_STATUSES
 
 LATE_SHARE = 0.002  # share of orders (and of events) that arrive after the as-of day
 
@@ -50,7 +50,7 @@ class OrderBook:
     rel: np.ndarray  # order time, seconds relative to as_of
     owner: np.ndarray  # account of each order
     ptr: np.ndarray  # account -> offset of its first order
-    items: np.ndarray  # order lines (distinct products) per order
+    items: np.ndarray  # order lines (distinct products) per order, before the interests
 
 
 def draw_orders(
@@ -130,6 +130,10 @@ def draw_orders(
     log_sorted = np.log(price_cents[by_price] / 100.0)
     j = np.searchsorted(log_sorted, np.log(it_target)) + rng.integers(-2, 3, qty.size)
     prod = by_price[np.clip(j, 0, by_price.size - 1)]
+    # the sessions plan their cart adds from the lines the price alone picked, so the events
+    # (drawn in blocks whose draws follow their sizes) stay as they are without interests
+    plan_lines = np.unique(it_order * by_price.size + prod) // by_price.size
+    picked = prod
     prod = interest_led_products(
         interests,
         c_pers[it_order],
@@ -138,12 +142,31 @@ def draw_orders(
         products["category"].cat.codes.to_numpy(),
         price_cents,
     )
+    # an interest-led line is sold at the price of the product the price picked, so order
+    # totals (and every feature drawn from them) are the same with or without interests;
+    # a line whose product would meet the same product at another price in its order keeps
+    # the price's pick
+    line_price = price_cents[picked]
+    for _ in range(len(CATEGORIES)):
+        key = it_order * by_price.size + prod
+        _, inv = np.unique(key, return_inverse=True)
+        lo = np.full(inv.max() + 1, np.iinfo(np.int64).max)
+        hi = np.full(inv.max() + 1, -1)
+        np.minimum.at(lo, inv, line_price)
+        np.maximum.at(hi, inv, line_price)
+        clash = (lo[inv] != hi[inv]) & (prod != picked)
+        if not clash.any():
+            break
+        prod = np.where(clash, picked, prod)
     # merge duplicate products within an order
-    key, inv = np.unique(it_order * by_price.size + prod, return_inverse=True)
+    key, first, inv = np.unique(
+        it_order * by_price.size + prod, return_index=True, return_inverse=True
+    )
     qty = np.bincount(inv, weights=qty).astype(np.int64)
     it_order = key // by_price.size
     prod = key % by_price.size
-    line_cents = qty * price_cents[prod]
+    unit_cents = line_price[first]
+    line_cents = qty * unit_cents
     gross = np.bincount(it_order, weights=line_cents, minlength=n_orders).astype(np.int64)
 
     # --- discounts and status
@@ -172,7 +195,7 @@ def draw_orders(
             "order_id": it_order.astype(np.int64) + 1,
             "product_id": prod.astype(np.int64) + 1,
             "quantity": qty.astype(np.int32),
-            "unit_price": cents_to_money(price_cents[prod]),
+            "unit_price": cents_to_money(unit_cents),
         }
     )
     return OrderBook(
@@ -182,5 +205,5 @@ def draw_orders(
         rel=rel,
         owner=owner,
         ptr=ptr,
-        items=np.bincount(it_order, minlength=n_orders)[rank],
+        items=np.bincount(plan_lines, minlength=n_orders)[rank],
     )
