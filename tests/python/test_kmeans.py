@@ -146,10 +146,9 @@ def test_log_features_are_logged_whatever_their_skewness() -> None:
     assert default.log1p == (False, False, False)
     forced = fit_preprocessor(frame, features, log_features=("tenure_days", "balance"))
     assert forced.log1p == (True, False, False)
-    # the library's default config logs tenure, and leaves the default list out of its JSON
-    config = SegmentConfig()
-    assert "tenure_days" in config.log_features and "age" not in config.log_features
-    assert "log_features" not in config.to_json()
+    # off by default (the skew rule alone), and out of the fit's JSON while off
+    assert SegmentConfig().log_features == ()
+    assert "log_features" not in SegmentConfig().to_json()
     assert '"log_features": ["age"]' in SegmentConfig(log_features=("age",)).to_json()
 
 
