@@ -154,16 +154,7 @@ def sweep_k(x: np.ndarray, config: SegmentConfig) -> pd.DataFrame:
 def silhouettes(
     x: np.ndarray, label_sets: Sequence[np.ndarray], chunk_rows: int = 1024
 ) -> list[float]:
-    """Mean silhouette of each labelling of x, from one chunked pass over the distances.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        The rows, shape (n, features).
-    label_sets : Sequence[numpy.ndarray]
-        Labellings of the rows, each of length n.
-    chunk_rows : int, default=1024
-        Rows whose distances to all rows are held in memory at once.
+    """Mean silhouette of each labelling of x (the parameters of `point_silhouettes`).
 
     Returns
     -------
