@@ -1,17 +1,8 @@
 """The backtest's calibration: predicted vs observed "ordered again" per decile."""
 
-from shopseg.predict import PredictConfig, backtest_calibration
+from shopseg.predict import BACKTEST_COLUMNS, PredictConfig, backtest_calibration
 from shopseg.predict._io import relation_frame
 from shopseg.spark import to_pandas
-
-COLUMNS = (
-    "customer_id",
-    "order_count",
-    "first_order_at",
-    "last_order_at",
-    "monetary",
-    "holdout_order_count",
-)
 
 
 def model(dbt, session):
@@ -19,6 +10,6 @@ def model(dbt, session):
     config = PredictConfig.from_mapping(dbt.config.get("shopseg"))
     as_of = to_pandas(dbt.ref("shopseg", "int_shop__as_of").select("as_of_at"))["as_of_at"][0]
     customers = relation_frame(
-        dbt.ref("shopseg", "int_customers_orders__backtest").select(*COLUMNS)
+        dbt.ref("shopseg", "int_customers_orders__backtest").select(*BACKTEST_COLUMNS)
     )
     return backtest_calibration(customers, as_of, config.horizon_days, config)

@@ -5,6 +5,7 @@ alternative; BG/NBD predicted better on held-out time on most shops (see DECISIO
 """
 
 from shopseg.predict.backtest import (
+    BACKTEST_COLUMNS,
     Backtest,
     backtest,
     backtest_calibration,
@@ -35,6 +36,7 @@ from shopseg.predict.gamma_gamma import GammaGamma, expected_order_value, fit_ga
 from shopseg.predict.simulate import simulate_bgnbd
 
 __all__ = [
+    "BACKTEST_COLUMNS",
     "OUTPUT_COLUMNS",
     "Backtest",
     "BgNbd",

@@ -21,6 +21,15 @@ from shopseg.predict.customers import (
 )
 
 NO_CONTRAST = "no_contrast"  # nobody (or everybody) ordered again: AUC is undefined
+# the per-customer columns backtest_customers and backtest_calibration read
+BACKTEST_COLUMNS = (
+    "customer_id",
+    "order_count",
+    "first_order_at",
+    "last_order_at",
+    "monetary",
+    "holdout_order_count",
+)
 
 
 @dataclass(frozen=True)
