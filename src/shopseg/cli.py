@@ -71,7 +71,12 @@ def summary(db_path: str) -> str:
     return "\n".join(lines)
 
 
-def report(db_path: str, out: str, screenshot: str | None = None) -> int:
+def report(
+    db_path: str,
+    out: str,
+    screenshot: str | None = None,
+    min_audience_size: int | None = None,
+) -> int:
     """Write the HTML segment report and optionally its screenshot.
 
     Parameters
@@ -82,6 +87,9 @@ def report(db_path: str, out: str, screenshot: str | None = None) -> int:
         HTML file to write.
     screenshot : str, optional
         PNG file for a full-page screenshot taken with headless Chromium.
+    min_audience_size : int, optional
+        The audience limit segments are marked against; default ``shopseg export``'s
+        (MIN_AUDIENCE_SIZE, shop_min_audience_size).
 
     Returns
     -------
@@ -90,11 +98,12 @@ def report(db_path: str, out: str, screenshot: str | None = None) -> int:
         the screenshot could not be made (one line on stderr).
     """
     from shopseg.browser import BrowserError, render_page
-    from shopseg.export import require_file
+    from shopseg.export import MIN_AUDIENCE_SIZE, require_file
     from shopseg.report import write_report
 
+    limit = MIN_AUDIENCE_SIZE if min_audience_size is None else min_audience_size
     try:
-        html_path = write_report(require_file(db_path), out)
+        html_path = write_report(require_file(db_path), out, limit)
     except (FileNotFoundError, ValueError) as exc:
         print(error_line(exc), file=sys.stderr)
         return 2
@@ -182,11 +191,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="also write the segment's holdout customers here, to measure the campaign against",
     )
+    audience_limit = {
+        "type": int,
+        "default": MIN_AUDIENCE_SIZE,
+        "metavar": "N",
+    }
     p_exp.add_argument(
         "--min-audience-size",
-        type=int,
-        default=MIN_AUDIENCE_SIZE,
-        metavar="N",
+        **audience_limit,
         help=f"refuse audiences smaller than N (default {MIN_AUDIENCE_SIZE:,}, "
         "shop_min_audience_size: Google Ads' floor)",
     )
@@ -200,6 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_rep.add_argument("--out", required=True, help="HTML file to write")
     p_rep.add_argument("--screenshot", help="also save a full-page PNG (headless Chromium)")
+    p_rep.add_argument(
+        "--min-audience-size",
+        **audience_limit,
+        help=f"mark segments with fewer exportable customers than N (default "
+        f"{MIN_AUDIENCE_SIZE:,}, as shopseg export: shop_min_audience_size)",
+    )
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         from shopseg import demo
@@ -249,7 +267,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"wrote {result.holdout_rows} holdout customers to {args.holdout_file}")
         return 0
     if args.command == "report":
-        return report(args.db, args.out, args.screenshot)
+        return report(args.db, args.out, args.screenshot, args.min_audience_size)
     print(summary(args.db))
     return 0
 

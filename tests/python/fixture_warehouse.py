@@ -3,7 +3,8 @@
 The tables carry the names, columns and types of the contracted marts (test_report checks them
 against the marts' YAML), filled with a few hundred customers of four segments whose numbers
 agree with each other the way a real build's do: profiles, lifts, centroids, migration and
-rule supports are computed from the customer rows, not typed in.
+rule supports, the segment history over three builds and the category affinity are computed
+from the customer rows, not typed in.
 """
 
 from __future__ import annotations
@@ -91,6 +92,21 @@ TABLES = {
         previous_run_id varchar, run_id varchar, from_segment_id bigint, to_segment_id bigint,
         customers bigint
     """,
+    "customer_segment_history": """
+        customer_id varchar, segment_id bigint, segment_name varchar, run_id varchar,
+        build_seq bigint, valid_from timestamp, valid_to timestamp, is_current boolean
+    """,
+    "segment_transitions": """
+        build_seq bigint, run_id varchar, as_of_at timestamp, from_segment_id bigint,
+        from_segment_name varchar, to_segment_id bigint, to_segment_name varchar,
+        is_move boolean, customers bigint
+    """,
+    "segment_category_affinity": """
+        run_id varchar, segment_id bigint, segment_name varchar, category varchar,
+        customers bigint, segment_customers bigint, revenue decimal(38, 2),
+        revenue_share double, customer_share double, overall_customer_share double,
+        lift double, pearson_residual double, is_notable boolean, affinity_rank bigint
+    """,
     "segment_profiles": """
         run_id varchar, segment_id bigint, segment_name varchar, generated_name varchar,
         customers bigint, customer_share double, revenue decimal(38, 2), revenue_share double,
@@ -139,6 +155,19 @@ TABLES = {
 }
 # mean churn risk (p_no_order) per segment id: browsers and lapsed spenders most at risk
 CHURN_RISK = {1: 0.93, 2: 0.71, 3: 0.28, 4: 0.64}
+# The categories favourite_category is drawn from, and how much more often than the others
+# each buying segment picks its further categories (the browsers buy nothing).
+CATEGORIES = ("home", "beauty", "electronics", "fashion", "books", "toys")
+CATEGORY_TASTE = {
+    2: {"fashion": 4.0, "beauty": 3.0},
+    3: {"electronics": 5.0, "home": 3.0},
+    4: {"home": 4.0, "books": 3.0},
+}
+# segment_category_affinity.is_notable at the defaults of shop_affinity_min_residual and
+# shop_affinity_min_customers (dbt_project.yml)
+AFFINITY_MIN_RESIDUAL, AFFINITY_MIN_CUSTOMERS = 2.0, 20
+# days between two stored builds of the segment history (the latest is AS_OF)
+BUILD_GAP_DAYS = 28
 
 # numeric customer features that segment_feature_profiles describes, in table order
 PROFILE_FEATURES = (
@@ -268,7 +297,7 @@ def customer_features(customers: int, rng: np.random.Generator) -> pd.DataFrame:
     f["distinct_categories"] = pd.array(
         np.where(buyer, np.minimum(orders * 2, rng.integers(1, 9, n)), np.nan), dtype="Int64"
     )
-    categories = rng.choice(["home", "beauty", "electronics", "fashion", "books", "toys"], n)
+    categories = rng.choice(CATEGORIES, n)
     f["favourite_category"] = np.where(buyer, categories, None)
     f["items_per_order"] = np.where(buyer, np.round(rng.uniform(1, 4, n), 6), np.nan)
     shares = rng.dirichlet(np.ones(6), n) * buyer[:, None]
@@ -614,6 +643,157 @@ def rules(features: pd.DataFrame, previous: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def category_purchases(features: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """What each buyer bought: one row per customer and category, with the spend in cents.
+
+    A buyer bought their favourite_category (the largest part of their spend) and
+    min(distinct_categories, 6) - 1 other categories, drawn with the segment's CATEGORY_TASTE;
+    the parts of monetary add up to it to the cent.
+    """
+    rows = []
+    for r in features[features["order_count"] > 0].itertuples(index=False):
+        taste = CATEGORY_TASTE.get(int(r.segment_id), {})
+        others = [c for c in CATEGORIES if c != r.favourite_category]
+        weights = np.array([taste.get(c, 1.0) for c in others])
+        count = min(int(r.distinct_categories), len(CATEGORIES)) - 1
+        extra = rng.choice(others, count, replace=False, p=weights / weights.sum())
+        picked = [str(r.favourite_category), *(str(c) for c in extra)]
+        split = np.sort(rng.dirichlet(np.ones(len(picked))))[::-1]
+        cents = round(float(r.monetary) * 100)
+        parts = np.floor(split * cents).astype(int)
+        parts[0] += cents - parts.sum()
+        rows += [
+            (r.customer_id, int(r.segment_id), c, int(p))
+            for c, p in zip(picked, parts, strict=True)
+        ]
+    return pd.DataFrame(rows, columns=["customer_id", "segment_id", "category", "cents"])
+
+
+def category_affinity(segments: pd.DataFrame, purchases: pd.DataFrame) -> pd.DataFrame:
+    """segment_category_affinity computed as the mart does, from the customers' purchases."""
+    all_customers = len(segments)
+    buyers = purchases.groupby("category")["customer_id"].nunique()
+    rows = []
+    for (segment_id, name), size in segments.groupby(["segment_id", "segment_name"]).size().items():
+        mine = purchases[purchases["segment_id"] == segment_id]
+        spent = int(mine["cents"].sum())
+        for category, overall in buyers.items():
+            bought = mine[mine["category"] == category]
+            customers, cents = bought["customer_id"].nunique(), int(bought["cents"].sum())
+            rows.append(
+                {
+                    "run_id": RUN_ID,
+                    "segment_id": segment_id,
+                    "segment_name": name,
+                    "category": category,
+                    "customers": customers,
+                    "segment_customers": size,
+                    "revenue": cents / 100,
+                    "revenue_share": cents / spent if spent else None,
+                    "customer_share": customers / size,
+                    "overall_customer_share": overall / all_customers,
+                    "lift": customers * all_customers / (size * overall),
+                    "pearson_residual": (customers * all_customers - size * overall)
+                    / np.sqrt(size * overall * all_customers),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    frame["is_notable"] = (frame["pearson_residual"].abs() > AFFINITY_MIN_RESIDUAL) & (
+        frame["customers"] >= AFFINITY_MIN_CUSTOMERS
+    )
+    ranked = frame.sort_values(
+        ["segment_id", "lift", "customers", "category"],
+        ascending=[True, False, False, True],
+        kind="stable",
+    )
+    frame["affinity_rank"] = ranked.groupby("segment_id").cumcount().reindex(frame.index) + 1
+    return frame
+
+
+def memberships(
+    segments: pd.DataFrame, previous: bool, rng: np.random.Generator
+) -> list[tuple[int, str, datetime, pd.Series]]:
+    """(build_seq, run_id, as_of_at, segment_id by customer_id) of each stored build.
+
+    Without `previous`, the one current build. With it, three: the previous model's first
+    build, its score-only rebuild BUILD_GAP_DAYS later (whose segments are
+    customer_segments.previous_segment_id, plus customers no longer in the data) and the
+    current run's build; some customers of the first build are gone by the second, some of
+    the second are new in it, and some moved between them.
+    """
+    current = segments.set_index("customer_id")["segment_id"].astype("int64")
+    if not previous:
+        return [(1, RUN_ID, AS_OF, current)]
+    ids = np.array([s for s, _, _ in SEGMENTS])
+    n = len(segments)
+    seen = segments[segments["previous_segment_id"].notna()]
+    gone = [str(n + i) for i in range(1, round(0.05 * n) + 1)]
+    second = pd.concat(
+        [
+            seen.set_index("customer_id")["previous_segment_id"].astype("int64"),
+            pd.Series(rng.choice(ids, len(gone)), index=gone, dtype="int64"),
+        ]
+    )
+    stayed = second[rng.random(len(second)) >= 0.1]  # the others are new in the second build
+    moved = rng.random(len(stayed)) < 0.08
+    first = stayed.copy()
+    first[moved] = [rng.choice(ids[ids != s]) for s in stayed[moved]]
+    left_early = [str(n + len(gone) + i) for i in range(1, round(0.03 * n) + 1)]
+    first = pd.concat([first, pd.Series(rng.choice(ids, len(left_early)), index=left_early)])
+    gap = pd.Timedelta(days=BUILD_GAP_DAYS)
+    return [
+        (1, PREVIOUS_RUN_ID, AS_OF - 2 * gap, first.astype("int64")),
+        (2, PREVIOUS_RUN_ID, AS_OF - gap, second),
+        (3, RUN_ID, AS_OF, current),
+    ]
+
+
+def segment_history(
+    builds: list[tuple[int, str, datetime, pd.Series]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """customer_segment_history and segment_transitions of the builds, as the marts derive them.
+
+    Each build pairs its customers' segments with the previous build's (a full outer join:
+    null before for new customers, null after for those no longer in the data); a version
+    starts where the segment changed and lasts until the customer's next one.
+    """
+    names = {s: name for s, name, _ in SEGMENTS}
+    changes, transitions = [], []
+    before = pd.Series(dtype="int64")
+    for build_seq, run_id, as_of, after in builds:
+        paired = pd.concat(
+            [before.rename("from_segment_id"), after.rename("to_segment_id")], axis=1
+        )
+        paired = paired.astype("Int64").rename_axis("customer_id").reset_index()
+        counted = (
+            paired.groupby(["from_segment_id", "to_segment_id"], dropna=False)
+            .size()
+            .rename("customers")
+            .reset_index()
+        )
+        frm, to = counted["from_segment_id"], counted["to_segment_id"]
+        counted["is_move"] = (frm.notna() & to.notna() & (frm != to)).fillna(False).astype(bool)
+        transitions.append(counted.assign(build_seq=build_seq, run_id=run_id, as_of_at=as_of))
+        changed = paired["from_segment_id"].isna() | paired["to_segment_id"].isna()
+        changed |= (paired["from_segment_id"] != paired["to_segment_id"]).fillna(False)
+        changes.append(
+            paired.loc[changed, ["customer_id", "to_segment_id"]]
+            .rename(columns={"to_segment_id": "segment_id"})
+            .assign(run_id=run_id, build_seq=build_seq, valid_from=as_of)
+        )
+        before = after
+    moves = pd.concat(transitions, ignore_index=True)
+    for side in ("from", "to"):
+        moves[f"{side}_segment_name"] = moves[f"{side}_segment_id"].map(names)
+    versions = pd.concat(changes, ignore_index=True).sort_values(["customer_id", "build_seq"])
+    following = versions.groupby("customer_id")["valid_from"].shift(-1)
+    versions["valid_to"] = following
+    versions["is_current"] = following.isna()
+    versions = versions[versions["segment_id"].notna()].copy()
+    versions["segment_name"] = versions["segment_id"].map(names)
+    return versions.reset_index(drop=True), moves
+
+
 def _config(features: tuple[str, ...]) -> str:
     return json.dumps(
         {
@@ -728,6 +908,11 @@ def build(
         columns=["table_name", "problem", "handling", "rows_affected"],
     )
     prediction_runs, calibration = prediction_backtest(customers)
+    # drawn after everything above, from a generator of their own, so that adding them
+    # changed none of the other tables
+    extra = np.random.default_rng([seed, 1])
+    history, transitions = segment_history(memberships(segments, previous, extra))
+    affinity = category_affinity(segments, category_purchases(features, extra))
     frames = {
         "customer_features": features.drop(columns="segment_id"),
         "customer_segments": segments,
@@ -736,6 +921,9 @@ def build(
         "segment_centroids": pd.concat(centres, ignore_index=True),
         "segment_k_selection": pd.concat(sweeps, ignore_index=True),
         "segment_migration": migration,
+        "customer_segment_history": history,
+        "segment_transitions": transitions,
+        "segment_category_affinity": affinity,
         "segment_profiles": profiles(features, by_feature),
         "segment_feature_profiles": by_feature,
         "segment_feature_importance": pd.concat(importances, ignore_index=True),

@@ -25,10 +25,22 @@ from fixture_warehouse import build as build_fixture_warehouse
 
 from shopseg import browser, cli, export
 from shopseg.cli import main
+from shopseg.export import MIN_AUDIENCE_SIZE
 from shopseg.report import CHART_IDS, PALETTE, read_report_data, render_report
 from shopseg.report import page as report_page
 
-SVG_CHARTS = [c for c in CHART_IDS if c != "segment-rules"]
+# the panels that are tables, with headers they must have; the others are SVG charts
+TABLE_CHARTS = {
+    "segment-rules": {"segment", "rule (original units)", "customers", "precision"},
+    "category-affinity": {"segment", "customers", "category 1 by lift", "category 3 by lift"},
+}
+SVG_CHARTS = [c for c in CHART_IDS if c not in TABLE_CHARTS]
+# what the flow panel says instead of drawing an empty chart
+FLOW_NOTES = (
+    "Only one stored build so far.",
+    "No segment history in this file.",
+    "No stored build yet.",
+)
 # What the page reports about each chart panel, evaluated in the browser after load.
 CHARTS_JS = """[...document.querySelectorAll('section[data-chart]')].map(p => {
   const box = p.getBoundingClientRect();
@@ -38,6 +50,7 @@ CHARTS_JS = """[...document.querySelectorAll('section[data-chart]')].map(p => {
           svg_marks: svg ? svg.querySelectorAll('rect, circle, polyline, line').length : 0,
           svg_axis_labels: svg ? svg.querySelectorAll('text.axis-label').length : 0,
           table_rows: p.querySelectorAll('table tbody tr').length,
+          note: p.querySelector('p.note').textContent,
           title: p.querySelector('h2').textContent};
 })"""
 
@@ -150,14 +163,17 @@ def check_charts(page: str) -> None:
         panel = _panel(page, chart_id)
         title = re.search(r'<h2 class="chart-title">([^<]+)</h2>', panel)
         assert title and title.group(1).strip(), f"{chart_id}: no title"
-        if chart_id in SVG_CHARTS:
+        if chart_id == "segment-flow" and "<svg" not in panel:
+            # fewer than two stored builds: a plain note, not an empty chart
+            assert any(note in panel for note in FLOW_NOTES), panel
+        elif chart_id in SVG_CHARTS:
             assert f'<svg class="chart" data-chart-svg="{chart_id}"' in panel, chart_id
             assert re.search(r"<title [^>]*>[^<]+</title>", panel), f"{chart_id}: no svg title"
             assert _axis_label(panel, "x"), f"{chart_id}: no x axis label"
             assert _axis_label(panel, "y"), f"{chart_id}: no y axis label"
         else:
             headers = re.findall(r"<th[^>]*>([^<]+)</th>", panel)
-            assert {"segment", "rule (original units)", "customers", "precision"} <= set(headers)
+            assert TABLE_CHARTS[chart_id] <= set(headers), (chart_id, headers)
     # units are spelled out where a quantity has one
     assert "%" in _axis_label(_panel(page, "lifecycle"), "x")
     assert "percentage points" in _axis_label(_panel(page, "feature-importance"), "x")
@@ -189,6 +205,9 @@ def check_published_numbers(page: str, db: Path) -> None:
     customers = _query(db, "select count(*) as n from customer_segments")["n"].iloc[0]
     assert _panel(page, "projection").count('r="2.6"') == min(3000, customers)
     assert _panel(page, "projection").count('r="11"') == run["k"]
+    check_audience_marks(page, db, MIN_AUDIENCE_SIZE)
+    check_flow(page, db)
+    check_affinity(page, db)
     moves = _query(
         db,
         "select from_segment_id, to_segment_id, customers from segment_migration "
@@ -204,6 +223,96 @@ def check_published_numbers(page: str, db: Path) -> None:
     both = int(moves["customers"].sum())
     stayed = int(moves.loc[moves["from_segment_id"] == moves["to_segment_id"], "customers"].sum())
     assert f"{both:,}, of whom {100 * stayed / both:.1f}% kept their segment" in migration
+
+
+def _marks(panel: str, element: str) -> list[dict[str, str]]:
+    """The data-* attributes of every `element` start tag (e.g. 'rect class="block"')."""
+    return [
+        dict(re.findall(r'data-([a-z-]+)="([^"]*)"', attributes))
+        for attributes in re.findall(rf"<{element}(?=[\s>])([^>]*)>", panel)
+    ]
+
+
+def exportable(db: Path) -> dict[int, int]:
+    """Per segment id, the customers a default `shopseg export` writes (consent, no holdout)."""
+    segments = _query(db, "select segment_id, is_holdout, accepts_marketing from customer_segments")
+    consent = segments["accepts_marketing"]
+    consents = consent.fillna(False).astype(bool) if consent.notna().any() else True
+    reachable = segments[consents & ~segments["is_holdout"].astype(bool)]
+    counts = reachable.groupby("segment_id").size()
+    return {int(s): int(counts.get(s, 0)) for s in segments["segment_id"].unique()}
+
+
+def check_audience_marks(page: str, db: Path, limit: int) -> None:
+    """Segments with fewer exportable customers than `limit` are marked, the others are not."""
+    counts = exportable(db)
+    sizes = _panel(page, "segment-sizes")
+    marked = {int(m["segment"]) for m in _marks(sizes, "text") if "under-audience-limit" in m}
+    assert marked == {s for s, n in counts.items() if n < limit}
+    shown = {int(m["segment"]): m for m in _marks(sizes, "text") if "segment" in m}
+    assert set(shown) == set(counts)
+    for segment_id, n in counts.items():
+        mark = "⚠ " if n < limit else ""
+        assert re.search(rf'data-segment="{segment_id}"[^>]*>{mark}{n:,}</text>', sizes)
+    fact = f"<li>segments under the {limit:,}-customer audience limit (shop_min_audience_size)"
+    assert f"{fact}<b>{len(marked)} of {len(counts)}</b></li>" in page
+
+
+def check_flow(page: str, db: Path) -> None:
+    """The flow panel's blocks and bands add up to segment_transitions, build by build."""
+    flow = _panel(page, "segment-flow")
+    moves = _query(db, "select * from segment_transitions")
+    builds = sorted(moves["build_seq"].unique())
+    if len(builds) < 2:
+        assert "Only one stored build so far." in flow and "<svg" not in flow
+        return
+    assert not any(note in flow for note in FLOW_NOTES)
+    arrived = moves.dropna(subset=["to_segment_id"])
+    want = arrived.groupby(["build_seq", "to_segment_id"])["customers"].sum()
+    blocks = {
+        (int(m["build"]), int(m["segment"])): int(m["customers"])
+        for m in _marks(flow, 'rect class="block"')
+    }
+    assert blocks == {(int(b), int(s)): int(n) for (b, s), n in want.items()}
+    later = moves[moves["build_seq"] > builds[0]].dropna(
+        subset=["from_segment_id", "to_segment_id"]
+    )
+    bands = {
+        (int(m["build"]), int(m["from"]), int(m["to"])): int(m["customers"])
+        for m in _marks(flow, 'path class="flow"')
+    }
+    assert bands == {
+        (int(r.build_seq), int(r.from_segment_id), int(r.to_segment_id)): int(r.customers)
+        for r in later.itertuples()
+    }
+    last = moves[moves["build_seq"] == builds[-1]]
+    moved = int(last.loc[last["is_move"], "customers"].sum())
+    new = int(last.loc[last["from_segment_id"].isna(), "customers"].sum())
+    left = int(last.loc[last["to_segment_id"].isna(), "customers"].sum())
+    assert f">{moved:,} moved</text>" in flow and f">+{new:,} new −{left:,} left</text>" in flow
+
+
+def check_affinity(page: str, db: Path) -> None:
+    """Per segment, the categories of highest lift with buyers, in rank order, notable marked."""
+    affinity = _panel(page, "category-affinity")
+    rows = _query(
+        db,
+        "select a.segment_id, a.category, a.is_notable from segment_category_affinity as a "
+        "inner join segmentation_runs as r on a.run_id = r.run_id and r.is_current "
+        "where a.customers > 0 order by a.segment_id, a.affinity_rank",
+    )
+    shown = {}
+    for row in re.findall(r'<tr data-segment="(\d+)">(.*?)</tr>', affinity):
+        shown[int(row[0])] = _marks(row[1], 'td class="affinity"')
+    segments = _query(db, "select segment_id from segment_profiles")["segment_id"]
+    assert sorted(shown) == sorted(int(s) for s in segments)
+    for segment_id, cells in shown.items():
+        top = rows[rows["segment_id"] == segment_id].head(3)
+        assert [c["category"] for c in cells] == list(top["category"]), segment_id
+        assert [c["notable"] == "true" for c in cells] == list(top["is_notable"]), segment_id
+    assert affinity.count('class="notable"') == sum(
+        c["notable"] == "true" for cells in shown.values() for c in cells
+    )
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +340,9 @@ def test_a_first_build_says_there_is_no_previous_run(tmp_path: Path) -> None:
     check_published_numbers(page, db)
     assert "No previous run" in _panel(page, "migration")
     assert "adjusted Rand index" not in page
+    flow = _panel(page, "segment-flow")
+    assert "Only one stored build so far." in flow and "<svg" not in flow
+    assert "single build (build 1, data as of 2026-07-14 03:00:00)" in flow
 
 
 def test_report_is_self_contained_and_deterministic(
@@ -377,8 +489,9 @@ def test_report_of_a_real_demo_build(demo_build: DbtResult, demo_report_html: Pa
     page = demo_report_html.read_text(encoding="utf-8")
     check_charts(page)
     check_published_numbers(page, _published(demo_build))
-    # the demo build is a first build: no previous run to compare with
+    # the demo build is a first build: no previous run to compare with, one stored build
     assert "No previous run" in _panel(page, "migration")
+    assert "Only one stored build so far." in _panel(page, "segment-flow")
 
 
 @pytest.mark.e2e
@@ -399,8 +512,12 @@ def test_chromium_renders_every_chart_without_console_errors(
     charts = {c["id"]: c for c in page.value}
     assert list(charts) == list(CHART_IDS)
     for chart_id, chart in charts.items():
-        assert chart["width"] > 500 and chart["height"] > 200, chart
         assert chart["title"].strip(), chart
+        if chart_id == "segment-flow" and not chart["svg_width"]:
+            # a first build: the panel is a note, not an empty chart
+            assert chart["width"] > 500 and chart["note"].startswith(FLOW_NOTES), chart
+            continue
+        assert chart["width"] > 500 and chart["height"] > 200, chart
         if chart_id in SVG_CHARTS:
             assert chart["svg_width"] > 400 and chart["svg_marks"] >= 1, chart
             assert chart["svg_axis_labels"] >= 2, chart
@@ -468,3 +585,151 @@ def test_prediction_panels_say_when_a_build_has_no_predictions(
     assert "no predictions in this build" in _panel(page, "churn-risk")
     assert "no backtest" in _panel(page, "calibration")
     check_charts(page)
+
+
+# --- audience limit, segment flow and category affinity ----------------------------------
+
+
+def test_segments_under_the_audience_limit_are_marked_as_export_refuses_them(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    no_consent = tmp_path / "no_consent.duckdb"  # export then filters no consent
+    shutil.copy(fixture_warehouse, no_consent)
+    con = duckdb.connect(str(no_consent))
+    con.execute("update customer_segments set accepts_marketing = null")
+    con.close()
+    for db in (fixture_warehouse, no_consent):
+        counts = exportable(db)
+        ordered = sorted(counts.values())
+        limit = ordered[2]  # two segments below it, one exactly at it, one above
+        assert ordered[1] < limit < ordered[3], ordered
+        out = tmp_path / "report.html"
+        argv = ["report", "--db", str(db), "--out", str(out)]
+        assert main([*argv, "--min-audience-size", str(limit)]) == 0
+        page = out.read_text(encoding="utf-8")
+        check_audience_marks(page, db, limit)
+        assert "⚠ 2 of 4 segments under the" in _panel(page, "segment-sizes")
+        for segment_id, n in counts.items():
+            target = tmp_path / f"segment_{segment_id}.csv"
+            if n < limit:  # marked: export refuses it
+                with pytest.raises(ValueError, match=f"has {n} customers to export"):
+                    export.export_segment(
+                        db, None, target, segment_id=segment_id, min_audience_size=limit
+                    )
+            else:
+                result = export.export_segment(
+                    db, None, target, segment_id=segment_id, min_audience_size=limit
+                )
+                assert result.rows == n
+    # the default limit is export's: every segment of the 400-customer fixture is under it
+    page = _write_report(fixture_warehouse, tmp_path / "default.html").read_text("utf-8")
+    check_audience_marks(page, fixture_warehouse, MIN_AUDIENCE_SIZE)
+    assert "⚠ 4 of 4 segments under the 1,000-customer audience limit" in page
+
+
+def test_the_flow_panel_adds_up_to_the_transitions(
+    fixture_warehouse: Path, report_html: Path
+) -> None:
+    page = report_html.read_text(encoding="utf-8")
+    check_flow(page, fixture_warehouse)  # blocks and bands against segment_transitions
+    flow = _panel(page, "segment-flow")
+    assert "all 3 stored builds" in flow
+    moves = _query(fixture_warehouse, "select * from segment_transitions")
+    both = moves.dropna(subset=["from_segment_id", "to_segment_id"])
+    stayed = both.loc[both["from_segment_id"] == both["to_segment_id"], "customers"].sum()
+    total = both["customers"].sum()
+    assert f"({total:,} over the gaps shown, {100 * stayed / total:.1f}% stayed)" in flow
+    # the fixture's history is one history: its latest build is the migration matrix, and
+    # customer_segment_history's versions give each build's sizes
+    latest = both[both["build_seq"] == moves["build_seq"].max()]
+    migration = _query(fixture_warehouse, "select * from segment_migration")
+    key = ["from_segment_id", "to_segment_id", "customers"]
+    assert sorted(map(tuple, latest[key].astype(int).to_numpy())) == sorted(
+        map(tuple, migration[key].astype(int).to_numpy())
+    )
+    history = _query(fixture_warehouse, "select * from customer_segment_history")
+    builds = moves.groupby("build_seq")["as_of_at"].first()
+    for build_seq, as_of in builds.items():
+        valid = history[
+            (history["build_seq"] <= build_seq)
+            & (history["valid_to"].isna() | (history["valid_to"] > as_of))
+        ]
+        assert not valid["customer_id"].duplicated().any()
+        arrived = moves[(moves["build_seq"] == build_seq) & moves["to_segment_id"].notna()]
+        assert valid.groupby("segment_id").size().to_dict() == {
+            int(s): int(n) for s, n in arrived.groupby("to_segment_id")["customers"].sum().items()
+        }
+    current = history[history["is_current"]].set_index("customer_id")["segment_id"]
+    segments = _query(fixture_warehouse, "select customer_id, segment_id from customer_segments")
+    assert (
+        current.sort_index().to_dict()
+        == segments.set_index("customer_id")["segment_id"].sort_index().to_dict()
+    )
+
+
+def test_the_flow_panel_draws_the_latest_builds(fixture_warehouse: Path) -> None:
+    data = read_report_data(fixture_warehouse)
+    moves = data.transitions
+    # eight builds: the fixture's three, then five more that repeat its last one
+    extra = [moves[moves["build_seq"] == 3].assign(build_seq=b) for b in range(4, 9)]
+    page = render_report(dataclasses.replace(data, transitions=pd.concat([moves, *extra])))
+    flow = _panel(page, "segment-flow")
+    assert "the last 6 of 8 stored builds" in flow
+    builds = {int(m["build"]) for m in _marks(flow, 'rect class="block"')}
+    assert builds == set(range(3, 9))
+    assert {int(m["build"]) for m in _marks(flow, 'path class="flow"')} == set(range(4, 9))
+
+
+def test_the_affinity_panel_lists_the_top_lift_category_per_segment(
+    fixture_warehouse: Path, report_html: Path
+) -> None:
+    page = report_html.read_text(encoding="utf-8")
+    check_affinity(page, fixture_warehouse)
+    panel = _panel(page, "category-affinity")
+    rows = _query(fixture_warehouse, "select * from segment_category_affinity")
+    bought = rows[rows["customers"] > 0]
+    best = bought.sort_values(
+        ["lift", "customers", "category"], ascending=[False, False, True]
+    ).drop_duplicates("segment_id")
+    firsts = {
+        int(sid): _marks(cells, 'td class="affinity"')
+        for sid, cells in re.findall(r'<tr data-segment="(\d+)">(.*?)</tr>', panel)
+    }
+    for r in best.itertuples():
+        first = firsts[int(r.segment_id)][0]
+        assert first["category"] == r.category and first["rank"] == "1"
+        assert f"<b>{r.category}</b> {r.lift:.1f}×" in panel
+    # a segment whose customers bought nothing says so instead of ranking lifts of 0
+    idle = set(rows["segment_id"]) - set(bought["segment_id"])
+    assert idle and all(firsts[int(s)] == [] for s in idle)
+    assert panel.count("no purchases by the segment") == len(idle)
+    notable = bought[bought["is_notable"] & (bought["affinity_rank"] <= 3)]
+    assert 0 < panel.count('class="notable"') == len(notable) < len(bought)
+
+
+def test_the_fixture_affinity_uses_the_vars_defaults() -> None:
+    from fixture_warehouse import AFFINITY_MIN_CUSTOMERS, AFFINITY_MIN_RESIDUAL
+    from test_settings_defaults import project_vars
+
+    dbt_vars = project_vars()
+    assert dbt_vars["shop_affinity_min_customers"] == AFFINITY_MIN_CUSTOMERS
+    assert dbt_vars["shop_affinity_min_residual"] == AFFINITY_MIN_RESIDUAL
+
+
+def test_a_file_without_history_affinity_or_audience_columns_says_so(
+    fixture_warehouse: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "old.duckdb"
+    shutil.copy(fixture_warehouse, db)
+    con = duckdb.connect(str(db))
+    for table in ("segment_transitions", "customer_segment_history", "segment_category_affinity"):
+        con.execute(f"drop table {table}")
+    con.execute("alter table customer_segments drop column is_holdout")
+    con.close()
+    page = _write_report(db, tmp_path / "report.html").read_text(encoding="utf-8")
+    check_charts(page)
+    assert "No segment history in this file." in _panel(page, "segment-flow")
+    assert "No category affinity in this file" in _panel(page, "category-affinity")
+    sizes = _panel(page, "segment-sizes")
+    assert "Exportable: unknown" in sizes and "under-audience-limit" not in sizes
+    assert "<b>unknown: no audience columns</b>" in page

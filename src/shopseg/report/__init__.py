@@ -1,13 +1,14 @@
 """Static HTML segment report: inline SVG charts and CSS, no script, no external file.
 
 The modules, from the bottom up: `svg` (escaping, number formats, ticks, colours, SVG
-elements, legends), `plots` (line, bar, stacked bar, heatmap and scatter plots),
-`projection` (the PCA of a customer sample), `charts` (the report's ten panels) and
+elements, legends), `plots` (line, bar, stacked bar, heatmap, scatter and flow plots),
+`projection` (the PCA of a customer sample), `charts` (the report's twelve panels) and
 `page` (reading the published file, the page around the panels, writing it).
 """
 
 from shopseg.report.charts import (
     chart_calibration,
+    chart_category_affinity,
     chart_churn_risk,
     chart_feature_importance,
     chart_k_selection,
@@ -15,6 +16,7 @@ from shopseg.report.charts import (
     chart_migration,
     chart_profile_heatmap,
     chart_projection,
+    chart_segment_flow,
     chart_segment_rules,
     chart_segment_sizes,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "Projection",
     "ReportData",
     "chart_calibration",
+    "chart_category_affinity",
     "chart_churn_risk",
     "chart_feature_importance",
     "chart_k_selection",
@@ -45,6 +48,7 @@ __all__ = [
     "chart_migration",
     "chart_profile_heatmap",
     "chart_projection",
+    "chart_segment_flow",
     "chart_segment_rules",
     "chart_segment_sizes",
     "project_sample",

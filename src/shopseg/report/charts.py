@@ -1,4 +1,4 @@
-"""The report's ten panels: each reads published frames and returns a titled section."""
+"""The report's twelve panels: each reads published frames and returns a titled section."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from shopseg.export import MIN_AUDIENCE_SIZE
 from shopseg.preprocess import MISSING_SUFFIX
 from shopseg.report.plots import (
     calibration_plot,
+    flow_plot,
     hbar_plot,
     heatmap_plot,
     line_plot,
@@ -32,6 +34,7 @@ from shopseg.report.svg import (
     fmt_number,
     fmt_pct,
     hlegend,
+    ink,
     legend,
     lift_position,
     message_box,
@@ -145,8 +148,30 @@ def chart_k_selection(k_selection: pd.DataFrame, run: dict, config: dict) -> str
     return panel("k-selection", title, note, body, wide=True)
 
 
-def chart_segment_sizes(profiles: pd.DataFrame, colours: dict[int, str]) -> str:
-    """Customers and share per segment.
+def audience_limit_text(min_audience_size: int) -> str:
+    """'the 1,000-customer audience limit (shop_min_audience_size)', as the report words it.
+
+    Parameters
+    ----------
+    min_audience_size : int
+        The smallest audience ``shopseg export`` writes.
+
+    Returns
+    -------
+    str
+        The phrase the header and the segment-sizes panel use.
+    """
+    return f"the {min_audience_size:,}-customer audience limit (shop_min_audience_size)"
+
+
+def chart_segment_sizes(
+    profiles: pd.DataFrame,
+    colours: dict[int, str],
+    audiences: pd.DataFrame | None = None,
+    min_audience_size: int = MIN_AUDIENCE_SIZE,
+    consent_known: bool | None = None,
+) -> str:
+    """Customers and share per segment, and the customers an export of each would write.
 
     Parameters
     ----------
@@ -154,16 +179,25 @@ def chart_segment_sizes(profiles: pd.DataFrame, colours: dict[int, str]) -> str:
         segment_profiles: ``segment_id``, ``segment_name``, ``customers``, ``customer_share``.
     colours : dict of int to str
         The colour of each segment id (``segment_colours``).
+    audiences : DataFrame or None, default=None
+        ``segment_id`` and ``exportable``: the customers ``shopseg export`` writes by default
+        (see ``read_report_data``); None when the published file has no audience columns.
+    min_audience_size : int, default=MIN_AUDIENCE_SIZE
+        The limit under which ``shopseg export`` refuses a segment; those are marked.
+    consent_known : bool or None, default=None
+        Whether the export filters on consent (some customer has an accepts_marketing value).
 
     Returns
     -------
     str
-        The panel's ``<section>`` (see ``panel``).
+        The panel's ``<section>`` (see ``panel``); a marked segment's exportable count carries
+        ``data-under-audience-limit="true"``.
     """
     title = "Segment sizes"
     labels = [segment_label(int(r.segment_id), r.segment_name) for r in profiles.itertuples()]
     label_w = max([text_width(s, 11) for s in labels] + [60])
-    rect = Rect(label_w + 42, 16, HALF - label_w - 42 - 110, 34 * max(len(labels), 1))
+    column_w = 104
+    rect = Rect(label_w + 42, 30, HALF - label_w - 42 - 110 - column_w, 34 * max(len(labels), 1))
     values = [float(v) for v in profiles["customers"]]
     texts = [
         f"{fmt_number(v)} ({fmt_pct(float(s))})"
@@ -178,9 +212,69 @@ def chart_segment_sizes(profiles: pd.DataFrame, colours: dict[int, str]) -> str:
         colours=[colours[int(s)] for s in profiles["segment_id"]],
         value_texts=texts,
     )
-    body = svg_doc("segment-sizes", HALF, rect.bottom + 52, title, [plot])
+    exportable = (
+        {int(r.segment_id): int(r.exportable) for r in audiences.itertuples()}
+        if audiences is not None
+        else {}
+    )
+    column_x = HALF - 14
+    parts = [plot, svg_text(column_x, rect.top - 12, "exportable", "axis-label", "end")]
+    band = rect.height / max(len(labels), 1)
+    under = []
+    for i, r in enumerate(profiles.itertuples()):
+        sid = int(r.segment_id)
+        y = rect.top + band * (i + 0.5) + 4
+        count = exportable.get(sid)
+        if count is None:
+            parts.append(svg_text(column_x, y, "–", "value", "end"))
+        elif count < min_audience_size:
+            under.append(sid)
+            parts.append(
+                svg_text(
+                    column_x,
+                    y,
+                    f"⚠ {fmt_number(count)}",
+                    "value under-limit",
+                    "end",
+                    data_segment=sid,
+                    data_under_audience_limit="true",
+                )
+            )
+        else:
+            parts.append(svg_text(column_x, y, fmt_number(count), "value", "end", data_segment=sid))
+    body = svg_doc("segment-sizes", HALF, rect.bottom + 52, title, parts)
     total = int(profiles["customers"].sum()) if len(profiles) else 0
-    note = f"{fmt_number(total)} customers in {len(profiles)} segments (segment_profiles)."
+    note = f"{fmt_number(total)} customers in {len(profiles)} segments (segment_profiles). "
+    limit = esc(audience_limit_text(min_audience_size))
+    if audiences is None:
+        note += (
+            "Exportable: unknown, customer_segments has no audience columns (is_holdout, "
+            "accepts_marketing, email_sha256), so <code>shopseg export</code> refuses this "
+            "file until it is rebuilt."
+        )
+        return panel("segment-sizes", title, note, body)
+    who = (
+        "customers who accepted marketing (accepts_marketing true) and are outside the "
+        "holdout group (is_holdout)"
+        if consent_known
+        else "customers outside the holdout group (is_holdout; the input records no "
+        "marketing consent, so export filters none)"
+    )
+    note += (
+        "Exportable: what <code>shopseg export</code> writes by default (csv or parquet), "
+        f"the {who}; customer-match counts distinct hashed emails, which can be fewer. "
+    )
+    if under:
+        note += (
+            f'<span class="under-limit">⚠ {len(under)} of {len(profiles)} segments under '
+            f"{limit}</span>: export refuses them"
+        )
+    else:
+        note += f"Every segment reaches {limit}"
+    note += (
+        " (<code>--min-audience-size</code> of <code>shopseg report</code> and "
+        "<code>shopseg export</code> sets the limit)."
+    )
     return panel("segment-sizes", title, note, body)
 
 
@@ -551,6 +645,97 @@ def chart_segment_rules(rules: pd.DataFrame, colours: dict[int, str]) -> str:
     return panel("segment-rules", title, note, body, wide=True)
 
 
+AFFINITY_TOP = 3
+
+
+def _affinity_cell(r) -> str:
+    """One category of a segment: lift on its colour, shares, residual, the notable mark."""
+    lift = float(r.lift)
+    background = diverging(lift_position(lift))
+    residual = float(r.pearson_residual) if pd.notna(r.pearson_residual) else math.nan
+    mark = ' <span class="notable" title="is_notable">✱</span>' if bool(r.is_notable) else ""
+    residual_text = f"{residual:+.1f}" if math.isfinite(residual) else "–"
+    return (
+        f'<td class="affinity" data-category="{esc(r.category)}" '
+        f'data-rank="{int(r.affinity_rank)}" data-notable="{str(bool(r.is_notable)).lower()}" '
+        f'style="background:{background};color:{ink(background)}">'
+        f"<b>{esc(r.category)}</b> {esc(fmt_lift(lift))}×{mark}<br>"
+        f'<span class="detail">{fmt_pct(float(r.customer_share), 0)} bought '
+        f"(shop {fmt_pct(float(r.overall_customer_share), 0)}) · residual "
+        f"{residual_text}</span></td>"
+    )
+
+
+def chart_category_affinity(
+    affinity: pd.DataFrame | None, profiles: pd.DataFrame, colours: dict[int, str]
+) -> str:
+    """Each segment's categories of highest lift, notable ones marked, as a table.
+
+    Parameters
+    ----------
+    affinity : DataFrame or None
+        The current run's segment_category_affinity rows: ``segment_id``, ``category``,
+        ``customers``, ``customer_share``, ``overall_customer_share``, ``lift``,
+        ``pearson_residual``, ``is_notable``, ``affinity_rank``; None when the published
+        file has no such table.
+    profiles : DataFrame
+        segment_profiles: ``segment_id``, ``segment_name``, ``customers``.
+    colours : dict of int to str
+        The colour of each segment id (``segment_colours``).
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``): per segment its AFFINITY_TOP categories
+        with buyers, by affinity_rank (1 = highest lift).
+    """
+    title = "Category affinity: what each segment buys more than the shop"
+    head = (
+        '<table class="rules" data-chart-table="category-affinity"><thead><tr>'
+        '<th>segment</th><th class="num">customers</th>'
+        + "".join(f"<th>category {i} by lift</th>" for i in range(1, AFFINITY_TOP + 1))
+        + "</tr></thead><tbody>"
+    )
+    rows = []
+    for p in profiles.itertuples(index=False):
+        sid = int(p.segment_id)
+        chip = f'<span class="chip" style="background:{colours.get(sid, UNKNOWN_COLOUR)}"></span>'
+        start = (
+            f'<tr data-segment="{sid}"><td class="segment">{chip}'
+            f"{esc(segment_label(sid, p.segment_name))}</td>"
+            f'<td class="num">{fmt_number(float(p.customers))}</td>'
+        )
+        if affinity is None:
+            cells = [f'<td colspan="{AFFINITY_TOP}" class="empty">no affinity in this file</td>']
+        else:
+            mine = affinity[(affinity["segment_id"] == sid) & (affinity["customers"] > 0)]
+            top = mine.sort_values("affinity_rank", kind="stable").head(AFFINITY_TOP)
+            cells = [_affinity_cell(r) for r in top.itertuples(index=False)]
+            if not cells:
+                cells = [
+                    f'<td colspan="{AFFINITY_TOP}">no purchases by the segment\'s '
+                    "customers (every lift 0)</td>"
+                ]
+            elif len(cells) < AFFINITY_TOP:
+                cells.append(f'<td colspan="{AFFINITY_TOP - len(cells)}"></td>')
+        rows.append(start + "".join(cells) + "</tr>")
+    body = head + "".join(rows) + "</tbody></table>"
+    if affinity is None:
+        note = (
+            '<span class="empty">No category affinity in this file</span> '
+            "(segment_category_affinity is missing: published before it existed)."
+        )
+    else:
+        note = (
+            "Per segment the categories its customers bought most often relative to the shop "
+            "(segment_category_affinity, current run): lift = share of the segment's customers "
+            "who bought the category ÷ the share of all customers (red above 1×, blue below); "
+            "residual: Pearson residual of the buyer count. ✱ notable (is_notable): |residual| "
+            "above shop_affinity_min_residual with at least shop_affinity_min_customers buyers."
+        )
+    return panel("category-affinity", title, note, body, wide=True)
+
+
 def chart_migration(
     migration: pd.DataFrame, profiles: pd.DataFrame, colours: dict[int, str], run: dict
 ) -> str:
@@ -654,6 +839,151 @@ def chart_migration(
     if previous_run == str(run.get("run_id")):
         note += " The previous build used the same model (same data and settings)."
     return panel("migration", title, note, body)
+
+
+# builds the flow panel draws at most (the latest ones): more leaves no room between the bars
+FLOW_BUILDS = 6
+
+
+def _flow_note(title: str, headline: str, note: str) -> str:
+    """The flow panel without a chart: a plain note."""
+    text = f'<span class="empty">{headline}</span> {note}'
+    return panel("segment-flow", title, text, "", wide=True)
+
+
+def chart_segment_flow(
+    transitions: pd.DataFrame | None, profiles: pd.DataFrame, colours: dict[int, str]
+) -> str:
+    """Segment sizes per stored build and the customers who moved between consecutive builds.
+
+    Parameters
+    ----------
+    transitions : DataFrame or None
+        segment_transitions: ``build_seq``, ``run_id``, ``as_of_at``, ``from_segment_id``,
+        ``from_segment_name``, ``to_segment_id``, ``to_segment_name``, ``customers``; None
+        when the published file has no such table. With fewer than two builds the panel is
+        a note, not a chart.
+    profiles : DataFrame
+        segment_profiles: ``segment_id``, ``segment_name`` (the current names).
+    colours : dict of int to str
+        The colour of each segment id (``segment_colours``); ids the current run does not
+        have are grey.
+
+    Returns
+    -------
+    str
+        The panel's ``<section>`` (see ``panel``).
+    """
+    title = "Segment flow across builds"
+    if transitions is None:
+        return _flow_note(
+            title,
+            "No segment history in this file.",
+            "segment_transitions is missing: the file was published before the history "
+            "existed; the next build adds it.",
+        )
+    builds = sorted(int(b) for b in transitions["build_seq"].unique())
+    if not builds:
+        return _flow_note(title, "No stored build yet.", "segment_transitions is empty.")
+    if len(builds) < 2:
+        when = ""
+        if builds:
+            first = transitions[transitions["build_seq"] == builds[0]]
+            when = f" (build {builds[0]}, data as of {esc(first['as_of_at'].iloc[0])})"
+        return _flow_note(
+            title,
+            "Only one stored build so far.",
+            f"segment_transitions holds a single build{when}: the flow between builds "
+            "appears after the next build that passes every gate.",
+        )
+    shown = builds[-FLOW_BUILDS:]
+    frame = transitions[transitions["build_seq"].isin(shown)]
+    names = dict(zip(profiles["segment_id"].astype(int), profiles["segment_name"], strict=True))
+    for side in ("from", "to"):  # ids the current run has lost keep the name the history holds
+        known = frame.dropna(subset=[f"{side}_segment_id"])
+        for sid, name in zip(
+            known[f"{side}_segment_id"], known[f"{side}_segment_name"], strict=True
+        ):
+            names.setdefault(int(sid), name if isinstance(name, str) else None)
+    arrived = frame.dropna(subset=["to_segment_id"])
+    ids = sorted({int(s) for s in arrived["to_segment_id"]})
+    row = {sid: i for i, sid in enumerate(ids)}
+    col = {b: j for j, b in enumerate(shown)}
+    sizes = np.zeros((len(ids), len(shown)))
+    for r in arrived.itertuples(index=False):
+        sizes[row[int(r.to_segment_id)], col[int(r.build_seq)]] += float(r.customers)
+    flows, gap_notes = [], []
+    for b in shown[1:]:
+        matrix = np.zeros((len(ids), len(ids)))
+        mine = frame[frame["build_seq"] == b]
+        both = mine.dropna(subset=["from_segment_id", "to_segment_id"])
+        for r in both.itertuples(index=False):
+            a, c = int(r.from_segment_id), int(r.to_segment_id)
+            if a in row:  # a segment of the previous shown build
+                matrix[row[a], row[c]] += float(r.customers)
+        flows.append(matrix)
+        moved = int(matrix.sum() - np.trace(matrix))
+        new = int(mine.loc[mine["from_segment_id"].isna(), "customers"].sum())
+        left = int(mine.loc[mine["to_segment_id"].isna(), "customers"].sum())
+        gap_notes.append(
+            [f"{fmt_number(moved)} moved", f"+{fmt_number(new)} new −{fmt_number(left)} left"]
+        )
+    runs = frame.groupby("build_seq")["run_id"].first()
+    as_of = frame.groupby("build_seq")["as_of_at"].first()
+    ticks = []
+    for j, b in enumerate(shown):
+        lines = [f"build {b}", str(as_of[b])[:10]]
+        if j and runs[b] != runs[shown[j - 1]]:
+            lines.append("new model")
+        ticks.append(lines)
+    labels = [
+        segment_label(sid, names.get(sid)) + ("" if sid in colours else " (not in this run)")
+        for sid in ids
+    ]
+    key_w = max([text_width(s, 11) for s in labels] + [120]) + 40
+    rect = Rect(84, 48, WIDE - 84 - key_w - 40, 360)
+    plot = flow_plot(
+        sizes,
+        flows,
+        rect,
+        row_labels=labels,
+        row_keys=[str(s) for s in ids],
+        row_colours=[colours.get(s, UNKNOWN_COLOUR) for s in ids],
+        column_keys=[str(b) for b in shown],
+        column_ticks=ticks,
+        gap_notes=gap_notes,
+        x_label="stored build (build_seq; data as of)",
+        y_label="customers (count)",
+    )
+    key_x = rect.right + 40
+    parts = [
+        plot,
+        svg_text(key_x, rect.top + 4, "segment", "axis-label"),
+        legend(
+            [(s, colours.get(i, UNKNOWN_COLOUR)) for s, i in zip(labels, ids, strict=True)],
+            key_x,
+            rect.top + 30,
+            22,
+        ),
+    ]
+    body = svg_doc("segment-flow", WIDE, rect.bottom + 96, title, parts)
+    total = int(sum(f.sum() for f in flows))
+    stayed = int(sum(np.trace(f) for f in flows))
+    scope = (
+        f"the last {len(shown)} of {len(builds)}"
+        if len(shown) < len(builds)
+        else f"all {len(builds)}"
+    )
+    note = (
+        f"Customers per segment in {scope} stored builds (segment_transitions; "
+        "customer_segment_history holds the same moves per customer). Bands: customers in "
+        "two consecutive builds, from their segment in the first to the one in the second "
+        f"({fmt_number(total)} over the gaps shown, {fmt_pct(stayed / total if total else 0.0)} "
+        "stayed); new customers arrive and customers no longer in the data leave without a "
+        "band. Ids are compared as the history stores them; after a full refresh they start "
+        "again from 1."
+    )
+    return panel("segment-flow", title, note, body, wide=True)
 
 
 def _money(value) -> str:

@@ -12,9 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shopseg.export import AUDIENCE_COLUMNS, MIN_AUDIENCE_SIZE
 from shopseg.preprocess import MISSING_SUFFIX
 from shopseg.report.charts import (
+    audience_limit_text,
     chart_calibration,
+    chart_category_affinity,
     chart_churn_risk,
     chart_feature_importance,
     chart_k_selection,
@@ -22,6 +25,7 @@ from shopseg.report.charts import (
     chart_migration,
     chart_profile_heatmap,
     chart_projection,
+    chart_segment_flow,
     chart_segment_rules,
     chart_segment_sizes,
 )
@@ -36,7 +40,9 @@ CHART_IDS = (
     "projection",
     "feature-importance",
     "migration",
+    "segment-flow",
     "segment-rules",
+    "category-affinity",
     "churn-risk",
     "calibration",
 )
@@ -61,6 +67,10 @@ header p { margin: 2px 0; color: #52606d; }
 .panel h2 { margin: 0 0 4px; font-size: 18px; }
 .panel .note { margin: 0 0 10px; color: #52606d; font-size: 13px; }
 .panel .empty { color: #7b2d26; font-weight: bold; }
+.under-limit { color: #7b2d26; font-weight: bold; }
+svg .under-limit { fill: #7b2d26; font-weight: bold; }
+td.affinity .detail { font-size: 11px; }
+td.affinity .notable { font-weight: bold; }
 svg.chart { display: block; width: 100%; height: auto; }
 svg text { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; fill: #1f2933; }
 svg .tick { font-size: 11px; fill: #52606d; }
@@ -104,6 +114,11 @@ class ReportData:
     sample: pd.DataFrame
     calibration: pd.DataFrame
     prediction_run: dict[str, Any]
+    audiences: pd.DataFrame | None
+    consent_known: bool | None
+    min_audience_size: int
+    transitions: pd.DataFrame | None
+    affinity: pd.DataFrame | None
 
 
 def _header(data: ReportData) -> str:
@@ -126,6 +141,12 @@ def _header(data: ReportData) -> str:
         ("status", str(run.get("status"))),
         ("model features", str(len(data.model_features))),
     ]
+    limit = audience_limit_text(data.min_audience_size)
+    if data.audiences is None:
+        facts.append((f"segments under {limit}", "unknown: no audience columns"))
+    else:
+        under = int((data.audiences["exportable"] < data.min_audience_size).sum())
+        facts.append((f"segments under {limit}", f"{under} of {len(data.audiences)}"))
     items = "".join(f"<li>{esc(k)}<b>{esc(v)}</b></li>" for k, v in facts)
     return (
         "<header><h1>Customer segments</h1>"
@@ -152,7 +173,9 @@ def render_report(data: ReportData) -> str:
     colours = segment_colours(ids)
     panels = {
         "k-selection": chart_k_selection(data.k_selection, data.run, data.config),
-        "segment-sizes": chart_segment_sizes(data.profiles, colours),
+        "segment-sizes": chart_segment_sizes(
+            data.profiles, colours, data.audiences, data.min_audience_size, data.consent_known
+        ),
         "lifecycle": chart_lifecycle(data.lifecycle, data.profiles, colours),
         "profile-heatmap": chart_profile_heatmap(
             data.feature_profiles, data.profiles, data.model_features, data.feature_order
@@ -162,7 +185,9 @@ def render_report(data: ReportData) -> str:
         ),
         "feature-importance": chart_feature_importance(data.importance),
         "migration": chart_migration(data.migration, data.profiles, colours, data.run),
+        "segment-flow": chart_segment_flow(data.transitions, data.profiles, colours),
         "segment-rules": chart_segment_rules(data.rules, colours),
+        "category-affinity": chart_category_affinity(data.affinity, data.profiles, colours),
         "churn-risk": chart_churn_risk(data.profiles, colours),
         "calibration": chart_calibration(data.calibration, data.prediction_run),
     }
@@ -195,7 +220,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> ReportData:
+def read_report_data(
+    db_path: str | Path,
+    sample_size: int = SAMPLE_SIZE,
+    min_audience_size: int = MIN_AUDIENCE_SIZE,
+) -> ReportData:
     """Read the current run's tables from the published DuckDB file (read-only).
 
     Parameters
@@ -204,6 +233,10 @@ def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> Rep
         The published DuckDB file.
     sample_size : int, default=SAMPLE_SIZE
         Customers in the projection's sample, picked in the order of a hash of customer_id.
+    min_audience_size : int, default=MIN_AUDIENCE_SIZE
+        The audience limit of ``shopseg export`` (its ``--min-audience-size``; the published
+        file does not hold shop_min_audience_size): segments with fewer exportable customers
+        are marked.
 
     Returns
     -------
@@ -278,6 +311,49 @@ def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> Rep
             if len(prediction_runs)
             else {}
         )
+        # exportable as `shopseg export` counts a default (csv, no holdout) audience: the
+        # consent filter applies once any customer has an accepts_marketing value
+        segment_columns = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_name = 'customer_segments'"
+            ).fetchall()
+        }
+        audiences, consent_known = None, None
+        if set(AUDIENCE_COLUMNS) <= segment_columns:
+            consent_known = bool(
+                con.execute(
+                    "select count(accepts_marketing) > 0 from customer_segments"
+                ).fetchone()[0]
+            )
+            consents = "coalesce(accepts_marketing, false)" if consent_known else "true"
+            audiences = frame(
+                "select segment_id, count(*) as customers, "
+                f"count(*) filter (where {consents} and not is_holdout) as exportable "
+                "from customer_segments group by 1 order by 1"
+            )
+        # files published before the segment history or the affinities lack those tables
+        transitions = (
+            frame(
+                "select build_seq, run_id, as_of_at, from_segment_id, from_segment_name, "
+                "to_segment_id, to_segment_name, customers from segment_transitions "
+                "order by build_seq, from_segment_id nulls first, to_segment_id nulls first"
+            )
+            if "segment_transitions" in tables
+            else None
+        )
+        affinity = (
+            frame(
+                "select segment_id, category, customers, customer_share, "
+                "overall_customer_share, lift, pearson_residual, is_notable, affinity_rank "
+                "from segment_category_affinity where run_id = ? order by segment_id, "
+                "affinity_rank",
+                [run_id],
+            )
+            if "segment_category_affinity" in tables
+            else None
+        )
         sample = frame(
             f"select s.customer_id, s.segment_id{selected} from customer_segments as s "
             "inner join customer_features as f on s.customer_id = f.customer_id "
@@ -324,12 +400,19 @@ def read_report_data(db_path: str | Path, sample_size: int = SAMPLE_SIZE) -> Rep
             sample=sample,
             calibration=calibration,
             prediction_run=prediction_run,
+            audiences=audiences,
+            consent_known=consent_known,
+            min_audience_size=int(min_audience_size),
+            transitions=transitions,
+            affinity=affinity,
         )
     finally:
         con.close()
 
 
-def write_report(db_path: str | Path, out: str | Path) -> Path:
+def write_report(
+    db_path: str | Path, out: str | Path, min_audience_size: int = MIN_AUDIENCE_SIZE
+) -> Path:
     """Read the published file and write the HTML report; return its path.
 
     Parameters
@@ -338,6 +421,8 @@ def write_report(db_path: str | Path, out: str | Path) -> Path:
         The published DuckDB file.
     out : str or Path
         The HTML file to write (UTF-8); its folder is created.
+    min_audience_size : int, default=MIN_AUDIENCE_SIZE
+        The audience limit the segment sizes are marked against (see ``read_report_data``).
 
     Returns
     -------
@@ -346,5 +431,6 @@ def write_report(db_path: str | Path, out: str | Path) -> Path:
     """
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_report(read_report_data(db_path)), encoding="utf-8")
+    data = read_report_data(db_path, min_audience_size=min_audience_size)
+    target.write_text(render_report(data), encoding="utf-8")
     return target

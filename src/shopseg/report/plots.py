@@ -1,4 +1,4 @@
-"""The plot types of the report: line, bars, stacked bars, heatmap and scatter, as SVG text."""
+"""The plot types of the report (line, bars, stacked bars, heatmap, scatter, flow) as SVG text."""
 
 from __future__ import annotations
 
@@ -528,4 +528,138 @@ def calibration_plot(
             f"observed {esc(fmt_pct(o))}</title></circle>"
         )
     parts.append(axis_labels(rect, x_label, y_label, 40, 52))
+    return "".join(parts)
+
+
+def flow_plot(
+    sizes: np.ndarray,
+    flows: Sequence[np.ndarray],
+    rect: Rect,
+    *,
+    row_labels: Sequence[str],
+    row_keys: Sequence[str],
+    row_colours: Sequence[str],
+    column_keys: Sequence[str],
+    column_ticks: Sequence[Sequence[str]],
+    gap_notes: Sequence[Sequence[str]],
+    x_label: str,
+    y_label: str,
+) -> str:
+    """Stacked bars of group sizes per column with the flows between consecutive columns.
+
+    Parameters
+    ----------
+    sizes : ndarray of shape (n_rows, n_columns)
+        Members of each group (row) in each column, stacked top down in row order.
+    flows : sequence of ndarray of shape (n_rows, n_rows)
+        One per gap between consecutive columns: members going from the row group of the left
+        column to the row group of the right one. A band leaves each block from the top in
+        order of the group it goes to; members who arrive or leave have no band.
+    rect : Rect
+        The plot area; the bars stand on its bottom edge, on a count scale from 0.
+    row_labels, row_keys, row_colours : sequence of str
+        Each group's label (tooltips), key (``data-segment``) and fill colour.
+    column_keys : sequence of str
+        Each column's key (``data-build``).
+    column_ticks : sequence of sequence of str
+        The lines written under each bar.
+    gap_notes : sequence of sequence of str
+        The lines written above each gap.
+    x_label, y_label : str
+        Axis titles.
+
+    Returns
+    -------
+    str
+        SVG fragments: blocks carry ``data-build``, ``data-segment`` and ``data-customers``,
+        bands ``data-build`` (the right column), ``data-from``, ``data-to`` and
+        ``data-customers``.
+    """
+    n_rows, n_cols = sizes.shape
+    ticks = nice_ticks(0.0, float(max(sizes.sum(axis=0).max(), 1.0)))
+    sy = linear((0.0, ticks[-1]), (rect.bottom, rect.top))
+    unit = rect.height / ticks[-1]
+    bar = 34.0
+    step = (rect.width - bar) / max(n_cols - 1, 1)
+    xs = [rect.left + step * j for j in range(n_cols)]
+    parts = []
+    for t in ticks:
+        y = sy(t)
+        parts.append(
+            f'<line class="grid-line" x1="{px(rect.left)}" x2="{px(rect.right)}" '
+            f'y1="{px(y)}" y2="{px(y)}"/>'
+        )
+        parts.append(svg_text(rect.left - 8, y + 4, fmt_number(t), "tick", "end"))
+    # the top of each block: bars are stacked top down from their total
+    tops = np.zeros_like(sizes, dtype=float)
+    for j in range(n_cols):
+        y = sy(float(sizes[:, j].sum()))
+        for i in range(n_rows):
+            tops[i, j] = y
+            y += sizes[i, j] * unit
+    for j, matrix in enumerate(flows):
+        out_y = tops[:, j].copy()
+        in_y = tops[:, j + 1].copy()
+        x0, x1 = xs[j] + bar, xs[j + 1]
+        mid = (x0 + x1) / 2
+        # bands leave in order of their target and arrive in order of their source
+        starts = {}
+        for a in range(n_rows):
+            for b in range(n_rows):
+                starts[a, b] = out_y[a]
+                out_y[a] += matrix[a, b] * unit
+        for b in range(n_rows):
+            for a in range(n_rows):
+                count = float(matrix[a, b])
+                if count <= 0:
+                    continue
+                h = count * unit
+                ya, yb = starts[a, b], in_y[b]
+                in_y[b] += h
+                path = (
+                    f"M{px(x0)} {px(ya)} C{px(mid)} {px(ya)} {px(mid)} {px(yb)} {px(x1)} {px(yb)} "
+                    f"L{px(x1)} {px(yb + h)} C{px(mid)} {px(yb + h)} {px(mid)} {px(ya + h)} "
+                    f"{px(x0)} {px(ya + h)} Z"
+                )
+                tip = (
+                    f"{fmt_number(count)} customers from {row_labels[a]} to {row_labels[b]} "
+                    f"(build {column_keys[j]} to {column_keys[j + 1]})"
+                )
+                parts.append(
+                    f'<path class="flow" d="{path}" fill="{row_colours[a]}" fill-opacity="0.42" '
+                    f'data-build="{esc(column_keys[j + 1])}" data-from="{esc(row_keys[a])}" '
+                    f'data-to="{esc(row_keys[b])}" data-customers="{int(count)}">'
+                    f"<title>{esc(tip)}</title></path>"
+                )
+        for k, line in enumerate(gap_notes[j]):
+            parts.append(svg_text(mid, rect.top - 22 + 13 * k, line, "tick", "middle"))
+    for j in range(n_cols):
+        for i in range(n_rows):
+            count = float(sizes[i, j])
+            if count <= 0:
+                continue
+            h, y = count * unit, tops[i, j]
+            tip = f"{row_labels[i]}, build {column_keys[j]}: {fmt_number(count)} customers"
+            parts.append(
+                f'<rect class="block" x="{px(xs[j])}" y="{px(y)}" width="{px(bar)}" '
+                f'height="{px(h)}" fill="{row_colours[i]}" stroke="#ffffff" stroke-width="1" '
+                f'data-build="{esc(column_keys[j])}" data-segment="{esc(row_keys[i])}" '
+                f'data-customers="{int(count)}"><title>{esc(tip)}</title></rect>'
+            )
+            if h >= 15:
+                style = f"fill:{ink(row_colours[i])}"
+                label = fmt_number(count)
+                parts.append(
+                    svg_text(xs[j] + bar / 2, y + h / 2 + 4, label, "cell", "middle", style=style)
+                )
+        for k, line in enumerate(column_ticks[j]):
+            parts.append(
+                svg_text(xs[j] + bar / 2, rect.bottom + 16 + 14 * k, line, "tick", "middle")
+            )
+    parts.append(
+        f'<line class="axis" x1="{px(rect.left)}" x2="{px(rect.right)}" '
+        f'y1="{px(rect.bottom)}" y2="{px(rect.bottom)}"/>'
+    )
+    x_offset = 30 + 14 * max((len(t) for t in column_ticks), default=1)
+    parts.append(axis_labels(rect, x_label, y_label, x_offset, rect.left - 18))
     return "".join(parts)
