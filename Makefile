@@ -31,13 +31,15 @@ SPARK_LOCK := requirements/dev-spark.lock
 LOCK_ARGS ?=
 
 # $(call install,LOCK FILE): the venv, the locked packages, then shopseg editable (no deps:
-# the lock holds them)
+# the lock holds them). uv writes the packages' bytecode at install (--compile-bytecode, as
+# pip does by default): where PYTHONDONTWRITEBYTECODE is set, every dbt invocation would
+# otherwise compile dbt, pandas and scikit-learn again (about 10 s each)
 define install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	case "$(SHOPSEG_INSTALLER)" in
 	  uv)
 	    $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	    $(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(1)
+	    $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --require-hashes -r $(1)
 	    $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ;;
 	  pip)
 	    # --no-deps: the lock is complete, and pip refuses its extras (mashumaro[msgpack])
@@ -104,9 +106,10 @@ lint: setup
 	$(BIN)/dbt parse --quiet --target-path target/lint
 	$(BIN)/dbt-score lint --manifest target/lint/manifest.json --fail-project-under 9.5
 
-# three workers on two cores: the dbt builds wait on files and subprocesses a third of the time
+# three workers on two cores: the dbt builds wait on files and subprocesses a third of the time;
+# the files in conftest.py's LONGEST_FIRST start first (--no-loadscope-reorder keeps that order)
 pytest: setup cdnow-wheel
-	$(BIN)/python -m pytest -q -n 3 --dist loadfile -m "not spark"
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder -m "not spark"
 
 ## test-fast: the few-minute tier for developers: ruff, the library tests (pytest -m "not e2e":
 ## no dbt, mf, PostgreSQL, Spark or Chromium) and one real `dbt build` of the whole project,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -128,12 +129,69 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def shared_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every pytest-xdist worker of this run shares (the workers' base temp
+    folders are its children), or the base temp folder without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> DbtResult:
-    """One full `dbt build` on the demo shop, shared by read-only tests."""
-    result = run_dbt(["build"], tmp_path_factory.mktemp("demo_build"), demo_dir, unit_tests=True)
+    """One full `dbt build` on the demo shop per test run, shared by read-only tests.
+
+    The first worker that needs it builds it under a file lock; the others wait for the
+    lock and read its result (the demo's files are the same bytes in every worker). Tests
+    copy the warehouse before they change it.
+    """
+    shared = shared_temp(tmp_path_factory) / "demo_build"
+    saved = shared / "dbt_result.json"
+    with open(shared.with_name("demo_build.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if saved.exists():
+            fields = json.loads(saved.read_text())
+            result = DbtResult(
+                fields["returncode"],
+                fields["output"],
+                Path(fields["db_path"]),
+                Path(fields["target_path"]),
+            )
+        else:
+            result = run_dbt(["build"], shared, demo_dir, unit_tests=True)
+            fields = {
+                "returncode": result.returncode,
+                "output": result.output,
+                "db_path": str(result.db_path),
+                "target_path": str(result.target_path),
+            }
+            saved.write_text(json.dumps(fields))
     assert result.ok, result.output[-5000:]
     return result
+
+
+# The files that take longest (their dbt builds; `pytest --durations`), run first so that
+# the workers finish together: pytest-xdist's --dist loadfile otherwise starts the files
+# with the most tests first (the fast library tests) and leaves the long builds for last.
+# make pytest passes --no-loadscope-reorder so that this order holds.
+LONGEST_FIRST = [
+    "test_e2e_model_store.py",
+    "test_bad_input.py",
+    "test_e2e_kmeans.py",
+    "test_foreign_input.py",
+    "test_e2e_forest.py",
+    "test_e2e_build_safety.py",
+    "test_package.py",
+    "test_e2e_publish.py",
+    "test_e2e_model_store_safety.py",
+    "test_e2e_gates.py",
+    "test_eval.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the LONGEST_FIRST files first, in that order; every file keeps its own order."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session")

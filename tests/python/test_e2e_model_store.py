@@ -1,29 +1,27 @@
-"""Never a green build with a wrong answer: real `dbt build` runs on small shops.
+"""Never a green build with a wrong answer: the model store across real `dbt build` runs.
 
 - The model store advances only with a build that passed every gate: a failed build's
   candidate model never becomes the one the next build aligns its ids to, and previous
   segments, segment_migration and the stability ARI compare with the last promoted build.
-- A gate var reaches SQL only as a checked number: text such as '0.99 and false' stops the
-  build in one line instead of switching the gate off.
-- A shop of more than shop_fallback_max_customers customers that falls back to one segment
-  fails a gate, with the reason logged, unless shop_allow_fallback says so.
-- One thread or four, the published tables are the same bytes.
+- The membership history (customer_segment_history, segment_transitions and the metric
+  shopseg_segment_moves) grows with the promoted builds only, on a shop that changes
+  between them (later as-of times: customers added, orders gone on).
 
 Like tests/python/test_bad_input.py, the builds leave out dbt unit tests and the classifier's
 quality floors (they judge how learnable 300-customer segments are, not what is tested here).
+The checks of single builds are in tests/python/test_e2e_build_safety.py: this file's seven
+builds run one after the other on one warehouse, so it holds nothing else.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from conftest import DbtResult, connect_warehouse, dbt_env, failed_tests, run_dbt
@@ -58,25 +56,37 @@ def current_run(result: DbtResult) -> pd.Series:
 # --- the model store advances only with a build that passed every gate -----------------
 
 
+# The shop as a scheduled build sees it over time: the first five invocations as of EARLY,
+# then two months later (customers who signed up since are added, everyone's orders go on),
+# then at the shop's own latest row (the demo's as-of, 2026-06-30).
+EARLY = {"shop_as_of": "2026-02-28"}
+LATER = {"shop_as_of": "2026-04-30"}
+
+
 @pytest.fixture(scope="module")
 def store_builds(shop: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """One warehouse through six invocations, with what each left behind:
+    """One warehouse through seven invocations, with what each left behind:
 
     1. a first build that fails the silhouette gate (nothing was ever promoted);
     2. shop_k 4, which passes;
     3. a build that fails the silhouette gate (it fits and stores a candidate);
     4. `dbt run` with shop_k 6, which runs no gate;
     5. shop_k 4 again, which passes;
-    6. shop_k 5, which passes with a new model.
+    6. shop_k 5 two months later, which passes with a new model;
+    7. shop_k 5 at the shop's latest row, which passes.
+
+    Steps 1 to 5 read the shop as of EARLY, 6 as of LATER, 7 as of its latest row: the
+    promoted builds 1, 3 and 4 (steps 2, 6 and 7) see three different states of the shop.
     """
     work = tmp_path_factory.mktemp("store")
     steps = [
-        ("first_failed", BUILD, UNREACHABLE),
-        ("k4", BUILD, {"shop_k": 4}),
-        ("failed", BUILD, UNREACHABLE),
-        ("run_k6", ["run"], {"shop_k": 6}),
-        ("k4_again", BUILD, {"shop_k": 4}),
-        ("k5", BUILD, {"shop_k": 5}),
+        ("first_failed", BUILD, EARLY | UNREACHABLE),
+        ("k4", BUILD, EARLY | {"shop_k": 4}),
+        ("failed", BUILD, EARLY | UNREACHABLE),
+        ("run_k6", ["run"], EARLY | {"shop_k": 6}),
+        ("k4_again", BUILD, EARLY | {"shop_k": 4}),
+        ("k5", BUILD, LATER | {"shop_k": 5}),
+        ("k5_latest", BUILD, {"shop_k": 5}),
     ]
     out = {}
     for name, args, dbt_vars in steps:
@@ -202,12 +212,17 @@ def test_a_new_model_is_aligned_to_the_last_promoted_one(store_builds: dict[str,
     new_ids = sorted(set(k5["customer_segments"]["segment_id"]) - {1, 2, 3, 4})
     assert new_ids and new_ids == list(range(5, 5 + len(new_ids)))
     assert set(k5["segment_migration"]["previous_run_id"]) == {first_run}
-    assert k5["customer_segments"]["previous_segment_id"].isin([1, 2, 3, 4]).all()
+    # two months on: the customers of the first model keep an id of it, the new ones have none
+    segments = k5["customer_segments"].set_index("customer_id")
+    known = segments.index.isin(k4["customer_segments"]["customer_id"])
+    assert not known.all() and known.sum() == len(k4["customer_segments"])
+    assert segments.loc[known, "previous_segment_id"].isin([1, 2, 3, 4]).all()
+    assert segments.loc[~known, "previous_segment_id"].isna().all()
 
 
 # --- the membership history grows with the promoted builds only ----------------------------
 
-STEPS = ["first_failed", "k4", "failed", "run_k6", "k4_again", "k5"]
+STEPS = ["first_failed", "k4", "failed", "run_k6", "k4_again", "k5", "k5_latest"]
 HISTORY = ["customer_id", "segment_id", "segment_name", "run_id", "build_seq", "valid_from"]
 
 
@@ -270,15 +285,22 @@ def expected_history(store_builds: dict[str, dict]) -> tuple[pd.DataFrame, pd.Da
 def test_the_history_holds_one_version_per_change_of_the_promoted_builds(
     store_builds: dict[str, dict],
 ) -> None:
-    assert promoted_steps(store_builds) == ["k4", "k4_again", "k5"]
+    assert promoted_steps(store_builds) == ["k4", "k4_again", "k5", "k5_latest"]
     want, _ = expected_history(store_builds)
-    got = store_builds["k5"]["customer_segment_history"]
+    got = store_builds["k5_latest"]["customer_segment_history"]
     columns = [*HISTORY, "valid_to", "is_current"]
     assert rows(got, columns) == rows(want, columns)
-    # k4 again changed nothing; k5 moved some customers, each then has two versions
-    assert set(got["build_seq"]) == {1, 3}
+    # k4 again changed nothing; k5 and k5_latest, each on a later state of the shop, moved
+    # some customers and added the new ones: a version per change, valid from its as-of time
+    assert set(got["build_seq"]) == {1, 3, 4}
+    starts = got.groupby("build_seq")["valid_from"].unique()
+    assert [len(s) for s in starts] == [1, 1, 1] and starts[1][0] < starts[3][0] < starts[4][0]
+    assert str(starts[1][0])[:10] == EARLY["shop_as_of"]
+    assert str(starts[3][0])[:10] == LATER["shop_as_of"]
     assert got.groupby("customer_id")["is_current"].sum().eq(1).all()
-    assert len(got[got["is_current"]]) == len(store_builds["k5"]["customer_segments"])
+    assert len(got[got["is_current"]]) == len(store_builds["k5_latest"]["customer_segments"])
+    sizes = [len(store_builds[s]["customer_segments"]) for s in ("k4", "k5", "k5_latest")]
+    assert sizes[0] < sizes[1] < sizes[2]
 
 
 def test_a_failed_build_or_dbt_run_adds_nothing_to_the_history(
@@ -295,7 +317,7 @@ def test_the_transitions_count_the_customers_between_promoted_builds(
     store_builds: dict[str, dict],
 ) -> None:
     _, want = expected_history(store_builds)
-    got = store_builds["k5"]["segment_transitions"]
+    got = store_builds["k5_latest"]["segment_transitions"]
     columns = ["build_seq", "from_segment_id", "to_segment_id", "customers"]
     assert rows(got, columns) == rows(want, columns)
     moves = got["from_segment_id"].notna() & (got["from_segment_id"] != got["to_segment_id"])
@@ -303,14 +325,17 @@ def test_the_transitions_count_the_customers_between_promoted_builds(
     # the first build: everyone is new; k4 again: everyone stayed
     first, second = got[got["build_seq"] == 1], got[got["build_seq"] == 2]
     assert first["from_segment_id"].isna().all() and not second["is_move"].any()
-    assert got[got["build_seq"] == 3]["is_move"].any()
+    # later states of the shop: some customers move, the ones who signed up since enter
+    for build_seq in (3, 4):
+        later = got[got["build_seq"] == build_seq]
+        assert later["is_move"].any() and later["from_segment_id"].isna().any()
 
 
 def test_mf_moves_between_segments_per_build_match_the_transitions(
     store_builds: dict[str, dict], tmp_path: Path
 ) -> None:
     # mf opens the warehouse read-write and reads <project>/target: a copy and a folder of its own
-    result = store_builds["k5"]["result"]
+    result = store_builds["k5_latest"]["result"]
     db_path = tmp_path / result.db_path.name  # same name: DuckDB views name their catalog so
     shutil.copy(result.db_path, db_path)
     root = tmp_path / "project"
@@ -343,7 +368,7 @@ def test_mf_moves_between_segments_per_build_match_the_transitions(
     ]
     want = moved.groupby("build_seq")["customers"].sum().to_dict()
     assert got == {1: 0, 2: 0} | {int(k): int(v) for k, v in want.items()}
-    assert got[3] > 0
+    assert got[3] > 0 and got[4] > 0
 
 
 def test_the_promotion_depends_on_every_published_mart(store_builds: dict[str, dict]) -> None:
@@ -372,165 +397,3 @@ def test_the_promotion_depends_on_every_published_mart(store_builds: dict[str, d
         "model.shopseg.customer_segment_history",
         "model.shopseg.segment_transitions",
     }
-
-
-# --- gate vars reach SQL only as checked numbers ----------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("var", "value", "select", "line"),
-    [
-        (
-            "shop_min_silhouette",
-            "0.99 and false",
-            "segmentation_runs",
-            "shopseg: var shop_min_silhouette = '0.99 and false' must be a number",
-        ),
-        (
-            "shop_min_classifier_holdout",
-            "1 or true",
-            "segment_classifier_metrics",
-            "shopseg: var shop_min_classifier_holdout = '1 or true' must be a number "
-            "(whole, at least 0)",
-        ),
-    ],
-)
-def test_a_gate_var_that_is_no_number_stops_the_build(
-    shop: Path, tmp_path: Path, var: str, value: str, select: str, line: str
-) -> None:
-    result = run_dbt(["compile", "--select", select], tmp_path, shop, VARS | {var: value})
-    assert not result.ok
-    lines = [text.strip() for text in result.output.splitlines()]
-    assert line in lines, "\n".join(text for text in lines if "shopseg" in text)
-
-
-# --- no fallback on a real shop without a loud reason ---------------------------------------
-
-
-def identical_customers(folder: Path, customers: int) -> None:
-    """An orders-only shop where every customer placed the same order at the same time."""
-    folder.mkdir(parents=True, exist_ok=True)
-    orders = pd.DataFrame(
-        {
-            "order_id": [f"o{i}" for i in range(customers)],
-            "customer_id": [f"c{i:05d}" for i in range(customers)],
-            "ordered_at": pd.Timestamp("2026-04-01 10:00"),
-            "order_total": 25.0,
-            "discount_amount": 0.0,
-            "status": "completed",
-        }
-    )
-    orders.to_parquet(folder / "orders.parquet", index=False)
-
-
-def test_a_fallback_on_a_real_shop_fails_unless_allowed(tmp_path: Path) -> None:
-    identical_customers(tmp_path / "input", 1500)
-    reason = "fallback: no feature varies between customers (zero variance)"
-    result = run_dbt(BUILD, tmp_path / "refused", tmp_path / "input", VARS)
-    assert not result.ok
-    assert any(
-        n.startswith("no_fallback_on_real_shop_segmentation_runs") for n in failed_tests(result)
-    )
-    assert statuses(result)["segment_model_promotions"] == "skipped"
-    lines = [text.strip() for text in result.output.splitlines()]
-    logged = [text for text in lines if "fell back to one segment on 1500 customers" in text]
-    assert logged and logged[0].endswith(
-        "(more than shop_fallback_max_customers = 1000): "
-        f"{reason}; fix the input, or set shop_allow_fallback: true to accept one segment"
-    ), logged
-
-    allowed = run_dbt(
-        BUILD, tmp_path / "allowed", tmp_path / "input", VARS | {"shop_allow_fallback": True}
-    )
-    assert allowed.ok, allowed.output[-3000:]
-    run = current_run(allowed)
-    assert run["status"] == reason and run["customers"] == 1500
-    # the zero-variance fallback, opted in: every customer once, in the one segment
-    segments = allowed.query("select customer_id, segment_id from customer_segments")
-    assert segments["customer_id"].is_unique and len(segments) == 1500
-    assert set(segments["segment_id"]) == {1}
-
-
-# --- the same bytes on one thread or four ----------------------------------------------------
-
-
-def checksums(path: Path, tables: list[str] | None = None) -> dict[str, str]:
-    """md5 of each table's rows as CSV text, ordered by every column: every table of a
-    published file, or the named tables of a build warehouse."""
-    con = connect_warehouse(path) if tables else duckdb.connect(str(path), read_only=True)
-    try:
-        names = tables or [t for (t,) in con.execute("show tables").fetchall()]
-        return {
-            name: hashlib.md5(
-                con.execute(f'select * from "{name}" order by all')
-                .df()
-                .to_csv(index=False)
-                .encode()
-            ).hexdigest()
-            for name in names
-        }
-    finally:
-        con.close()
-
-
-def test_one_thread_or_four_publish_the_same_bytes(shop: Path, tmp_path: Path) -> None:
-    builds = {
-        threads: run_dbt(
-            BUILD, tmp_path / f"threads_{threads}", shop, VARS, env={"SHOPSEG_THREADS": threads}
-        )
-        for threads in ("1", "4")
-    }
-    for result in builds.values():
-        assert result.ok, result.output[-3000:]
-    published = {
-        threads: checksums(result.db_path.with_name("shopseg_published.duckdb"))
-        for threads, result in builds.items()
-    }
-    assert "customer_segments" in published["1"] and len(published["1"]) >= 10
-    assert published["1"] == published["4"]
-    built = {
-        threads: checksums(result.db_path, ["customer_segments"])
-        for threads, result in builds.items()
-    }
-    assert built["1"] == built["4"]
-
-
-EXACT_SQL = """
-with
-bounds as (select min(x) as lo, nullif(max(x) - min(x), 0) as sp from t),
-means as (
-    select t.g, {{ shop_exact_avg('t.x', 'bounds.lo', 'bounds.sp') }} as mu
-    from t cross join bounds group by t.g, bounds.lo, bounds.sp
-)
-select t.g, means.mu, {{ shop_exact_stddev('t.x', 'means.mu', 'bounds.sp') }} as sd
-from t cross join bounds inner join means on t.g = means.g
-group by t.g, means.mu, bounds.sp
-order by t.g
-"""
-
-
-def test_profile_means_and_deviations_add_up_the_same_in_any_order(
-    shop: Path, tmp_path: Path
-) -> None:
-    # the macros segment_feature_profiles uses, rendered by dbt, on 3M rows and 4 threads: a
-    # plain avg() / stddev_samp() gives a different last bit in nearly every run there
-    compiled = run_dbt(
-        ["compile", "--inline", EXACT_SQL, "--output", "json", "--quiet"], tmp_path, shop
-    )
-    assert compiled.ok, compiled.output[-3000:]
-    text = compiled.output
-    sql = json.loads(text[text.index("{") : text.rindex("}") + 1])["compiled"]
-    con = duckdb.connect()
-    con.execute("set threads = 4")
-    con.execute(
-        "create table t as select i % 5 as g, "
-        "case when i % 3 = 0 then null else (random() - 0.3) * pow(10, i % 7) end as x "
-        "from range(3000000) as r(i)"
-    )
-    results = {tuple(con.execute(sql).fetchall()) for _ in range(5)}
-    assert len(results) == 1
-    frame = con.execute("select g, x from t").df().dropna()
-    expected = frame.groupby("g")["x"].agg(["mean", "std"])
-    got = pd.DataFrame(next(iter(results)), columns=["g", "mean", "std"]).set_index("g")
-    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9)
-    con.close()
