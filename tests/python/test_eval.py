@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import duckdb
+import pandas as pd
 import pytest
 from conftest import PROJECT
 
@@ -31,14 +33,10 @@ def test_harness_writes_the_table(tmp_path) -> None:
         ]
     )
     assert code == 0
-    lines = [line for line in out.read_text().splitlines() if line.startswith("|")]
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert tuple(header) == harness.COLUMNS
-    rows = {}
-    for line in lines[2:]:
-        cells = dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=True))
-        rows[cells["family"]] = cells
-    assert set(rows) == {"demo", "electronics_no_demographics"}
+    tables = _tables(out.read_text())
+    assert [header for header, _ in tables] == [harness.COLUMNS, harness.INTEREST_COLUMNS]
+    rows, interests = (rows for _, rows in tables)
+    assert set(rows) == set(interests) == {"demo", "electronics_no_demographics"}
     for cells in rows.values():
         assert int(cells["customers"].replace(",", "")) >= 400
         assert int(cells["planted personas"]) >= 5
@@ -49,6 +47,69 @@ def test_harness_writes_the_table(tmp_path) -> None:
         assert float(cells["build seconds"]) > 0
         assert re.match(r"ok|failed: ", cells["build"])
     assert "noise customers are" in out.read_text()  # the ARI definition is stated
+    # the interests table: read from each build's marts, the favourites from its personas
+    for family, cells in interests.items():
+        db = tmp_path / "work" / family / "build" / "shopseg.duckdb"
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            run = con.execute(
+                "select hit_rate, popularity_hit_rate, segment_hit_rate, evaluated_customers"
+                f" from {harness.MARTS}.recommendation_runs"
+            ).fetchone()
+            segments = con.execute(
+                f"select customer_id, segment_id from {harness.MARTS}.customer_segments"
+            ).df()
+            affinity = con.execute(
+                "select segment_id, category, affinity_rank"
+                f" from {harness.MARTS}.segment_category_affinity"
+            ).df()
+        finally:
+            con.close()
+        for column, value in zip(harness.INTEREST_COLUMNS[2:5], run[:3], strict=True):
+            assert cells[column] == f"{value:.3f}", (family, column)
+        assert int(cells["evaluated customers"].replace(",", "")) == run[3] > 0
+        truth = harness.write_family(family, 400, tmp_path / "again" / family)
+        favourites = harness.planted_favourites(family)
+        assert len(favourites) >= 5
+        found = harness.favourites_found(segments, truth, affinity, favourites)
+        assert cells["planted favourites found"] == f"{found}/{len(favourites)}"
+        print(f"\n{family} (400 customers): {cells}")
+    assert "planted favourites found" in out.read_text()  # the definition is stated
+
+
+def _tables(text: str) -> list[tuple[tuple[str, ...], dict[str, dict[str, str]]]]:
+    """Each markdown table of a page: its header and its rows by family."""
+    tables, header = [], None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if header is None:
+            header = tuple(cells)
+            tables.append((header, {}))
+        elif set(line) != {"|", "-"}:
+            tables[-1][1][cells[0]] = dict(zip(header, cells, strict=True))
+    return tables
+
+
+def test_favourites_found_matches_personas_to_their_segments() -> None:
+    truth = pd.DataFrame({"customer_id": list("abcdef"), "persona": list("xxxyyz")})
+    segments = pd.DataFrame({"customer_id": list("abcdef"), "segment_id": [1, 1, 2, 2, 2, 3]})
+    affinity = pd.DataFrame(
+        {
+            "segment_id": [1, 1, 2, 2, 3],
+            "category": ["tea", "cake", "jam", "tea", "tea"],
+            "affinity_rank": [1, 4, 1, 2, 1],
+        }
+    )
+    # x's segment is 1 (two of three), y's 2; cake is 1's fourth by lift: not among the top 3
+    assert harness.favourites_found(segments, truth, affinity, {"x": "tea", "y": "tea"}) == 2
+    assert harness.favourites_found(segments, truth, affinity, {"x": "cake", "y": "jam"}) == 1
+    assert harness.favourites_found(segments, truth, affinity, {"x": "cake"}, top=4) == 1
+    assert harness.favourites_found(segments, truth, affinity, {"w": "tea"}) == 0  # no customers
+    cdnow = harness.FamilyResult("cdnow", has_categories=False)
+    assert cdnow.interest_cells() == ["cdnow", "n/a", "n/a", "n/a", "n/a", "n/a"]
 
 
 def test_unknown_family_is_refused(capsys) -> None:

@@ -1,4 +1,5 @@
-"""The evaluation families (library level, no dbt): tables, persona shares, noise, CDNOW parsing."""
+"""The evaluation families (library level, no dbt): tables, persona shares, noise, planted
+interests, CDNOW parsing."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shopseg.evaluate import cdnow
-from shopseg.evaluate.families import FAMILIES, NOISE, NOISE_SHARE, generate_family
+from shopseg.evaluate import cdnow, families
+from shopseg.evaluate.families import (
+    FAMILIES,
+    NOISE,
+    NOISE_SHARE,
+    PRODUCTS_PER_CATEGORY,
+    Family,
+    Persona,
+    category_preferences,
+    generate_family,
+)
 
 CUSTOMERS = 2000
 CONTRACT = ("customers", "orders", "order_items", "products", "events")
@@ -110,3 +120,74 @@ def test_cdnow_from_a_local_wheel(tmp_path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv(cdnow.ENV)
     with pytest.raises(FileNotFoundError, match="--cdnow-wheel"):  # nothing is downloaded
         cdnow.find_wheel(None)
+
+
+def _lines(tables: dict) -> pd.DataFrame:
+    """Order lines with their category, ladder step, buying customer's persona."""
+    lines = tables["order_items"].merge(tables["products"], on="product_id")
+    lines = lines.merge(tables["orders"][["order_id", "customer_id"]], on="order_id")
+    lines = lines.merge(tables["personas"], on="customer_id")
+    lines["step"] = (lines["product_id"] - 1) % PRODUCTS_PER_CATEGORY
+    return lines
+
+
+def _planted_interests_show(family, tables: dict) -> list[str]:
+    """What is missing of the family's planted interests in its order lines (empty: all there)."""
+    lines = _lines(tables)
+    shares = pd.crosstab(lines["persona"], lines["category"], normalize="index")
+    uniform = 1 / len(family.categories)
+    missing = []
+    for persona in family.personas:
+        if not persona.favourites:
+            continue
+        favourite = persona.favourites[0]
+        row = shares.loc[persona.name]
+        if row[favourite] < 2.5 * uniform or row.idxmax() != favourite:
+            missing.append(f"{persona.name}: {favourite} {row[favourite]:.2f}")
+        step = lines.loc[lines["persona"] == persona.name, "step"].mean()
+        middle = (PRODUCTS_PER_CATEGORY - 1) / 2
+        if persona.price_position > 0 and step < middle + 1:
+            missing.append(f"{persona.name}: premium, mean step {step:.2f}")
+        if persona.price_position < 0 and step > middle - 1:
+            missing.append(f"{persona.name}: bargain, mean step {step:.2f}")
+    return missing
+
+
+def test_planted_interests(family_tables: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    family, tables = family_tables
+    assert _planted_interests_show(family, tables) == []
+    lines = _lines(tables)
+    noise = lines[lines["persona"] == NOISE]  # noise customers pick products uniformly
+    assert np.allclose(
+        noise["category"].value_counts(normalize=True), 1 / len(family.categories), atol=0.03
+    )
+    # a dearer step of a category's ladder costs more, for the same kind of buyer
+    by_step = noise.groupby("step")["unit_price"].median()
+    assert by_step.iloc[-1] > 1.5 * by_step.iloc[0]
+    # the check fails without the planting: every line's product uniform, as noise's
+    monkeypatch.setattr(families, "_interest_products", lambda *args: args[-1])
+    uniform = generate_family(family, CUSTOMERS)
+    assert len(_planted_interests_show(family, uniform)) >= len(
+        [p for p in family.personas if p.favourites]
+    )
+    # the interests have their own generator: customers, events, order counts and times stay
+    for name in ("customers", "events", "personas"):
+        if name in tables:
+            pd.testing.assert_frame_equal(tables[name], uniform[name])
+    same = ["order_id", "customer_id", "ordered_at", "status"]
+    pd.testing.assert_frame_equal(tables["orders"][same], uniform["orders"][same])
+
+
+def test_category_preferences() -> None:
+    for family in FAMILIES.values():
+        preferences = category_preferences(family)
+        assert preferences.shape == (len(family.personas), len(family.categories))
+        assert np.allclose(preferences.sum(axis=1), 1)
+        for persona, row in zip(family.personas, preferences, strict=True):
+            if persona.favourites:  # the first favourite is the most preferred
+                assert family.categories[int(row.argmax())] == persona.favourites[0]
+        np.testing.assert_array_equal(preferences, category_preferences(family))
+    grocery = FAMILIES["grocery"]
+    bad = Persona("x", 0.1, 1, (10, 0.1), 0.0, (0, 1), (1, 2), favourites=("shoes",))
+    with pytest.raises(ValueError, match="favourites"):
+        Family("bad", "a grocer selling shoes", (bad,), grocery.categories)

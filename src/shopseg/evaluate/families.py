@@ -7,6 +7,14 @@ one persona at 3% of customers, lognormal/Pareto spend, features correlated thro
 latent traits per customer (wealth, engagement), customers who never order, and 10% noise
 customers (persona `noise`) whose every parameter is drawn on its own, belonging to no
 persona. Same family, customers and seed: same tables.
+
+Interests are planted too: each ordering persona prefers its favourite categories (a
+preference vector, the rest of it drawn from the family's seed; each customer's own drawn
+around it), and some buy the dear or the cheap end of a category (`price_position`). Each
+category holds a ladder of products, the dearer a product the more a line of it costs; noise
+customers pick products uniformly. The interests have their own generator, so customers,
+events, order counts and times are the draws they would be without them; order values move
+only by the price ladder.
 """
 
 from __future__ import annotations
@@ -24,6 +32,20 @@ _DAY = 86_400
 CHANNELS = ("organic", "paid_search", "social", "email", "referral")
 COUNTRIES = ("DE", "FR", "GB", "US", "ES", "IT", "NL", "PL")
 GENDERS = ("female", "male", "non-binary")
+# Planted interests. A persona's category preference: its favourites take these weights (one
+# favourite: the first; two: both), the rest of the mass follows a background preference drawn
+# from Dirichlet(BACKGROUND_ALPHA) with the family's seed; each customer's own preference is
+# drawn from Dirichlet(CUSTOMER_CONCENTRATION * the persona's).
+FAVOURITE_WEIGHTS = (0.45, 0.25)
+BACKGROUND_ALPHA = 1.0
+CUSTOMER_CONCENTRATION = 25.0
+# A category's products form a price ladder (product 1 the cheapest): a line of the ladder's
+# step t costs PRICE_STEP ** t times the cheapest, scaled so that a uniform pick costs the
+# line's budget on average. A persona's price_position p tilts its pick: step t's odds are
+# exp(PRICE_TILT * p * z), z from -1 (the cheapest) to 1 (the dearest).
+PRODUCTS_PER_CATEGORY = 10
+PRICE_STEP = 1.08
+PRICE_TILT = 1.5
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,11 @@ class Persona:
     income: tuple[float, float] = (50_000.0, 0.35)  # lognormal median, sigma
     heavy_orders: bool = False  # Pareto order counts instead of negative binomial
     return_p: float = 0.03
+    # planted interests: the favourite categories, most preferred first (none: buys by the
+    # family's background preference alone), and where in a category's prices the persona
+    # buys, -1 (the cheapest products) to 1 (the dearest); 0 = no preference
+    favourites: tuple[str, ...] = ()
+    price_position: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +84,12 @@ class Family:
     has_events: bool = True
     has_demographics: bool = True
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        for persona in self.personas:
+            unknown = set(persona.favourites) - set(self.categories)
+            if unknown or len(persona.favourites) > len(FAVOURITE_WEIGHTS):
+                raise ValueError(f"{self.name}: {persona.name}'s favourites {persona.favourites}")
 
     @property
     def persona_names(self) -> tuple[str, ...]:
@@ -83,6 +116,7 @@ GROCERY = Family(
             0.3,
             (38, 7),
             (60_000, 0.30),
+            favourites=("dairy", "produce"),
         ),
         Persona(
             "premium_foodie",
@@ -97,6 +131,8 @@ GROCERY = Family(
             0.2,
             (46, 9),
             (115_000, 0.30),
+            favourites=("bakery", "drinks"),  # artisan bread and wine
+            price_position=1.0,
         ),
         Persona(
             "coupon_stockpiler",
@@ -111,6 +147,8 @@ GROCERY = Family(
             0.3,
             (41, 12),
             (40_000, 0.30),
+            favourites=("pantry", "household"),  # shelf-stable goods, stocked up on offer
+            price_position=-1.0,
         ),
         Persona(
             "trial_dropout",
@@ -125,6 +163,7 @@ GROCERY = Family(
             0.1,
             (31, 8),
             (45_000, 0.35),
+            favourites=("frozen",),  # tried the ready meals
         ),
         Persona(
             "recipe_browser",
@@ -154,6 +193,7 @@ GROCERY = Family(
             (43, 8),
             (150_000, 0.30),
             heavy_orders=True,
+            favourites=("drinks", "household"),  # the office's coffee, water and supplies
         ),
         Persona(
             "new_household",
@@ -168,6 +208,7 @@ GROCERY = Family(
             0.3,
             (33, 6),
             (55_000, 0.30),
+            favourites=("household", "pantry"),  # setting up a home
         ),
     ),
 )
@@ -190,6 +231,8 @@ FASHION = Family(
             age=(36, 8),
             income=(75_000, 0.30),
             return_p=0.10,
+            favourites=("tops", "dresses"),
+            price_position=0.5,
         ),
         Persona(
             "sale_chaser",
@@ -202,6 +245,8 @@ FASHION = Family(
             age=(27, 6),
             income=(38_000, 0.30),
             return_p=0.20,
+            favourites=("shoes", "denim"),
+            price_position=-1.0,
         ),
         Persona(
             "luxury_collector",
@@ -214,6 +259,8 @@ FASHION = Family(
             age=(52, 8),
             income=(250_000, 0.40),
             heavy_orders=True,
+            favourites=("outerwear", "accessories"),  # coats and bags
+            price_position=1.0,
         ),
         Persona(
             "one_season",
@@ -225,6 +272,7 @@ FASHION = Family(
             (300, 1200),
             age=(33, 10),
             income=(50_000, 0.35),
+            favourites=("dresses",),  # one occasion's dress
         ),
         Persona(
             "signed_up_never_bought",
@@ -247,6 +295,7 @@ FASHION = Family(
             (900, 1800),
             age=(48, 10),
             income=(70_000, 0.30),
+            favourites=("denim", "tops"),
         ),
     ),
 )
@@ -259,10 +308,46 @@ ELECTRONICS = Family(
     seed=3303,
     personas=(
         Persona(
-            "deep_researcher", 0.18, 1.5, (450, 0.60), 0.10, (10, 120), (100, 900), 14, 12, 0.3
+            "deep_researcher",
+            0.18,
+            1.5,
+            (450, 0.60),
+            0.10,
+            (10, 120),
+            (100, 900),
+            14,
+            12,
+            0.3,
+            favourites=("laptops", "cameras"),  # researched, then the better model
+            price_position=1.0,
         ),
-        Persona("accessory_repeat", 0.17, 9, (35, 0.40), 0.10, (0, 45), (200, 1200), 2, 3, 0.2),
-        Persona("deal_watcher", 0.15, 4, (150, 0.45), 0.85, (0, 60), (100, 1000), 8, 6, 0.4),
+        Persona(
+            "accessory_repeat",
+            0.17,
+            9,
+            (35, 0.40),
+            0.10,
+            (0, 45),
+            (200, 1200),
+            2,
+            3,
+            0.2,
+            favourites=("cables", "audio"),
+        ),
+        Persona(
+            "deal_watcher",
+            0.15,
+            4,
+            (150, 0.45),
+            0.85,
+            (0, 60),
+            (100, 1000),
+            8,
+            6,
+            0.4,
+            favourites=("gaming", "audio"),
+            price_position=-1.0,
+        ),
         Persona("window_shopper", 0.17, 0, (1, 0.1), 0.0, (0, 90), (10, 800), 6, 5, 0.6),
         Persona(
             "reseller",
@@ -276,9 +361,34 @@ ELECTRONICS = Family(
             30,
             0.8,
             heavy_orders=True,
+            favourites=("phones",),  # resells handsets
         ),
-        Persona("dormant_owner", 0.12, 2, (200, 0.45), 0.10, (365, 1000), (400, 1400), 1, 3, 0.1),
-        Persona("fresh_signup", 0.08, 1, (120, 0.40), 0.30, (0, 20), (0, 25), 5, 5, 0.3),
+        Persona(
+            "dormant_owner",
+            0.12,
+            2,
+            (200, 0.45),
+            0.10,
+            (365, 1000),
+            (400, 1400),
+            1,
+            3,
+            0.1,
+            favourites=("smart_home", "phones"),
+        ),
+        Persona(
+            "fresh_signup",
+            0.08,
+            1,
+            (120, 0.40),
+            0.30,
+            (0, 20),
+            (0, 25),
+            5,
+            5,
+            0.3,
+            favourites=("audio", "phones"),
+        ),
     ),
 )
 
@@ -346,6 +456,72 @@ def _params(family: Family, n: int, rng: np.random.Generator) -> tuple[np.ndarra
     par["tenure"][noise] = rng.uniform(0, 1500, m)
     par["tenure"] = np.maximum(par["tenure"], par["recency"] + 1 + rng.uniform(0, 60, n))
     return code, par
+
+
+def category_preferences(family: Family, seed: int | None = None) -> np.ndarray:
+    """Return each persona's planted preference over the family's categories.
+
+    Parameters
+    ----------
+    family : Family
+        The kind of shop.
+    seed : int, optional
+        Seed of the background preferences; default the family's own.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row per persona (``family.personas`` order), one column per category; each row
+        sums to 1, its favourites weighted ``FAVOURITE_WEIGHTS``.
+    """
+    rng = np.random.default_rng([family.seed if seed is None else seed, 18])
+    n_cat = len(family.categories)
+    rows = []
+    for persona in family.personas:
+        background = rng.dirichlet(np.full(n_cat, BACKGROUND_ALPHA))
+        favourite = np.zeros(n_cat)
+        for name, weight in zip(persona.favourites, FAVOURITE_WEIGHTS, strict=False):
+            favourite[family.categories.index(name)] = weight
+        rows.append(favourite + (1.0 - favourite.sum()) * background)
+    return np.array(rows)
+
+
+def price_factors() -> np.ndarray:
+    """What a line of each step of a category's price ladder costs, per unit of its budget."""
+    factors = PRICE_STEP ** np.arange(PRODUCTS_PER_CATEGORY, dtype=np.float64)
+    return factors / factors.mean()
+
+
+def _interest_products(
+    rng: np.random.Generator,
+    family: Family,
+    preferences: np.ndarray,
+    code: np.ndarray,
+    line_customer: np.ndarray,
+    uniform_product: np.ndarray,
+) -> np.ndarray:
+    """Each order line's product (1-based): a persona customer's from its interests.
+
+    Noise customers keep ``uniform_product``; a persona customer's line takes a category from
+    the customer's own preference (Dirichlet around the persona's) and a step of the
+    category's price ladder tilted by the persona's price_position.
+    """
+    n_cat, steps = len(family.categories), PRODUCTS_PER_CATEGORY
+    safe = np.where(code < 0, 0, code)
+    shape = CUSTOMER_CONCENTRATION * preferences[safe]
+    own = rng.gamma(shape)
+    own /= own.sum(axis=1, keepdims=True)
+    pref = own[line_customer]
+    category = (np.cumsum(pref, axis=1) < rng.random(len(pref))[:, None]).sum(axis=1)
+    category = np.minimum(category, n_cat - 1)
+    position = np.array([p.price_position for p in family.personas])[safe][line_customer]
+    z = np.linspace(-1.0, 1.0, steps)
+    odds = np.exp(PRICE_TILT * position[:, None] * z[None, :])
+    cum = np.cumsum(odds, axis=1)
+    step = (cum < (rng.random(len(cum)) * cum[:, -1])[:, None]).sum(axis=1)
+    step = np.minimum(step, steps - 1)
+    planted = 1 + category * steps + step
+    return np.where(code[line_customer] < 0, uniform_product, planted)
 
 
 def _order_counts(rng: np.random.Generator, par: dict, engagement: np.ndarray) -> np.ndarray:
@@ -425,11 +601,11 @@ def generate_family(family: Family, customers: int = 5000, seed: int | None = No
     gross_target = aov[owner] * np.exp(0.3 * rng.standard_normal(m))
 
     # order items over the family's products; the order's value is what its items add up to
-    n_cat = len(family.categories)
+    n_cat, steps = len(family.categories), PRODUCTS_PER_CATEGORY
     products = pd.DataFrame(
         {
-            "product_id": np.arange(1, 10 * n_cat + 1),
-            "category": np.repeat(np.array(family.categories), 10),
+            "product_id": np.arange(1, steps * n_cat + 1),
+            "category": np.repeat(np.array(family.categories), steps),
         }
     )
     items_per_order = 1 + np.minimum(rng.poisson(1.2, m), 7)
@@ -438,15 +614,27 @@ def generate_family(family: Family, customers: int = 5000, seed: int | None = No
     starts = np.concatenate([[0], np.cumsum(items_per_order)[:-1]])
     weight = weight / np.add.reduceat(weight, starts)[item_order]
     quantity = 1 + rng.poisson(0.3, len(item_order))
-    unit_price = np.maximum(np.round(gross_target[item_order] * weight / quantity, 2), 0.5)
-    gross = np.add.reduceat(unit_price * quantity, starts)
+    # the shop's generator draws in the order it always has (the products last)
     discounted = rng.random(m) < par["discount_p"][owner]
-    discount = np.where(discounted, np.round(gross * rng.uniform(0.1, 0.35, m), 2), 0.0)
-    status = np.where(
-        rng.random(m) < par["return_p"][owner],
-        "returned",
-        np.where(rng.random(m) < 0.02, "cancelled", "completed"),
+    discount_rate = rng.uniform(0.1, 0.35, m)
+    returned = rng.random(m) < par["return_p"][owner]
+    cancelled = rng.random(m) < 0.02
+    uniform_product = rng.integers(1, len(products) + 1, len(item_order))
+    interests = np.random.default_rng([family.seed if seed is None else seed, customers, 18])
+    product_id = _interest_products(
+        interests,
+        family,
+        category_preferences(family, seed),
+        code,
+        owner[item_order],
+        uniform_product,
     )
+    factor = price_factors()[(product_id - 1) % steps]
+    budget = gross_target[item_order] * weight / quantity
+    unit_price = np.maximum(np.round(budget * factor, 2), 0.5)
+    gross = np.add.reduceat(unit_price * quantity, starts)
+    discount = np.where(discounted, np.round(gross * discount_rate, 2), 0.0)
+    status = np.where(returned, "returned", np.where(cancelled, "cancelled", "completed"))
     order_ids = 1 + np.arange(m)
     ordered_at = _stamp(order_days)
     orders = pd.DataFrame(
@@ -462,7 +650,7 @@ def generate_family(family: Family, customers: int = 5000, seed: int | None = No
     order_items = pd.DataFrame(
         {
             "order_id": order_ids[item_order],
-            "product_id": rng.integers(1, len(products) + 1, len(item_order)),
+            "product_id": product_id,
             "quantity": quantity.astype(np.int64),
             "unit_price": unit_price,
         }

@@ -5,7 +5,10 @@ folder, reads `customer_segments`, `segmentation_runs`, `customer_features` and 
 fit settings from the warehouse, and scores the result: ARI against the planted personas
 (noise customers excluded), the build's silhouette, the smallest segment's share and the
 bootstrap stability the build stored (`shopseg.stability`, the figure of
-`segmentation_runs.bootstrap_stability`). One markdown table goes to `docs/eval.md`.
+`segmentation_runs.bootstrap_stability`). A second table says what the build found of the
+planted interests: the recommendation backtest the build stored (`recommendation_runs`) and
+whether each persona's planted favourite category is among its segment's top categories by
+lift (`segment_category_affinity`). Both tables go to `docs/eval.md`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,18 @@ COLUMNS = (
     "build seconds",
     "build",
 )
+# the second table: the planted interests and the recommendation backtest
+INTEREST_COLUMNS = (
+    "family",
+    "planted favourites found",
+    "recommender hit rate",
+    "popularity hit rate",
+    "segment hit rate",
+    "evaluated customers",
+)
+# a persona's favourite is found when it is among this many of its segment's categories by lift
+# (the report's affinity panel shows the same top 3)
+FAVOURITE_TOP = 3
 
 
 @dataclass
@@ -61,6 +76,13 @@ class FamilyResult:
     stability: float | None = None
     build_seconds: float | None = None
     build: str = "ok"
+    has_categories: bool = True  # false: the shop has no order items (CDNOW), "n/a"
+    favourites_found: int | None = None
+    favourites_planted: int | None = None
+    hit_rate: float | None = None
+    popularity_hit_rate: float | None = None
+    segment_hit_rate: float | None = None
+    evaluated_customers: int | None = None
     extra: dict = field(default_factory=dict)
 
     def cells(self) -> list[str]:
@@ -80,6 +102,28 @@ class FamilyResult:
             num(self.stability, ".3f"),
             num(self.build_seconds, ".1f"),
             self.build,
+        ]
+
+    def interest_cells(self) -> list[str]:
+        """The cells of this row in the interests table, in INTEREST_COLUMNS order."""
+        if not self.has_categories:
+            return [self.family, *["n/a"] * (len(INTEREST_COLUMNS) - 1)]
+
+        def num(value: float | int | None, fmt: str) -> str:
+            return "—" if value is None else format(value, fmt)
+
+        found = (
+            "—"
+            if self.favourites_planted is None
+            else f"{num(self.favourites_found, 'd')}/{self.favourites_planted}"
+        )
+        return [
+            self.family,
+            found,
+            num(self.hit_rate, ".3f"),
+            num(self.popularity_hit_rate, ".3f"),
+            num(self.segment_hit_rate, ".3f"),
+            num(self.evaluated_customers, ","),
         ]
 
 
@@ -126,6 +170,74 @@ def write_family(
     return pd.DataFrame(
         {"customer_id": truth["customer_id"].astype(str), "persona": truth["persona"].astype(str)}
     )
+
+
+def planted_favourites(name: str) -> dict[str, str]:
+    """Each ordering persona's planted favourite category (its most preferred), by family.
+
+    Parameters
+    ----------
+    name : str
+        ``demo``, ``cdnow`` or one of ``FAMILIES``.
+
+    Returns
+    -------
+    dict of str to str
+        Persona name to its favourite category; empty for CDNOW and for personas
+        without planted interests (those who never order).
+    """
+    if name == "demo":
+        from shopseg.demo.interests import FAVOURITE_CATEGORIES, favourite_categories
+
+        return {
+            p: favourite_categories(p)[0] for p in FAVOURITE_CATEGORIES if favourite_categories(p)
+        }
+    if name in FAMILIES:
+        return {p.name: p.favourites[0] for p in FAMILIES[name].personas if p.favourites}
+    return {}
+
+
+def favourites_found(
+    segments: pd.DataFrame,
+    truth: pd.DataFrame,
+    affinity: pd.DataFrame,
+    favourites: dict[str, str],
+    top: int = FAVOURITE_TOP,
+) -> int:
+    """Count the personas whose favourite category is among their segment's top by lift.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        ``customer_id`` and ``segment_id``.
+    truth : pandas.DataFrame
+        ``customer_id`` and ``persona``.
+    affinity : pandas.DataFrame
+        ``segment_id``, ``category`` and ``affinity_rank`` (1 = the highest lift), as in
+        ``segment_category_affinity``.
+    favourites : dict of str to str
+        Persona to its planted favourite category.
+    top : int, default FAVOURITE_TOP
+        How many of the segment's categories by lift count.
+
+    Returns
+    -------
+    int
+        Personas found; a persona's segment is the one holding most of its customers.
+    """
+    joined = truth.merge(segments, on="customer_id", how="inner")
+    tops = affinity[affinity["affinity_rank"] <= top].groupby("segment_id")["category"]
+    top_categories = {segment: set(categories) for segment, categories in tops}
+    found = 0
+    for persona, category in favourites.items():
+        members = joined.loc[joined["persona"] == persona, "segment_id"]
+        if members.empty:
+            continue
+        # the most common segment; ties go to the smallest segment id, so reruns agree
+        counts = members.value_counts()
+        segment = min(counts.index[counts == counts.max()])
+        found += category in top_categories.get(segment, set())
+    return found
 
 
 def _dbt_executable() -> str:
@@ -214,6 +326,8 @@ class Build:
     run: dict
     features: pd.DataFrame  # customer_id and the fit's feature columns
     config: SegmentConfig
+    recommendations: dict | None = None  # recommendation_runs' row; None when not built
+    affinity: pd.DataFrame | None = None  # segment_id, category, affinity_rank
 
 
 def read_build(db: Path) -> Build:
@@ -251,9 +365,28 @@ def read_build(db: Path) -> Build:
         features = (
             con.sql(f"select {quoted} from {MARTS}.customer_features").to_arrow_table().to_pandas()
         )
+        recommendations, affinity = _read_interests(con)
     finally:
         con.close()
-    return Build(segments, run, features, config)
+    return Build(segments, run, features, config, recommendations, affinity)
+
+
+def _read_interests(con: duckdb.DuckDBPyConnection) -> tuple[dict | None, pd.DataFrame | None]:
+    """The recommendation backtest's row and the segments' category affinities, when built."""
+    try:
+        cursor = con.execute(
+            f"select hit_rate, popularity_hit_rate, segment_hit_rate, evaluated_customers "
+            f"from {MARTS}.recommendation_runs"
+        )
+        names = [d[0] for d in cursor.description]
+        row = cursor.fetchone()
+        recommendations = None if row is None else dict(zip(names, row, strict=True))
+        affinity = con.execute(
+            f"select segment_id, category, affinity_rank from {MARTS}.segment_category_affinity"
+        ).df()
+    except duckdb.CatalogException:  # a failed build left them out: nothing to score
+        return None, None
+    return recommendations, affinity
 
 
 def persona_ari(segments: pd.DataFrame, truth: pd.DataFrame) -> float:
@@ -338,7 +471,33 @@ def evaluate_family(
     stability = build.run["bootstrap_stability"]
     result.stability = None if stability is None else float(stability)
     result.extra = {"features_dropped": build.run["features_dropped"]}
+    _score_interests(result, name, build, truth)
     return result
+
+
+def _score_interests(
+    result: FamilyResult, name: str, build: Build, truth: pd.DataFrame | None
+) -> None:
+    """Fill the interests table's figures of a result from the build."""
+    if build.affinity is not None and build.affinity.empty:
+        result.has_categories = False  # no order items, so no categories (CDNOW)
+        return
+    rec = build.recommendations
+    if rec is not None:
+
+        def rate(value: float | None) -> float | None:
+            return None if value is None else float(value)
+
+        result.hit_rate = rate(rec["hit_rate"])
+        result.popularity_hit_rate = rate(rec["popularity_hit_rate"])
+        result.segment_hit_rate = rate(rec["segment_hit_rate"])
+        result.evaluated_customers = int(rec["evaluated_customers"])
+    favourites = planted_favourites(name)
+    if truth is not None and favourites and build.affinity is not None:
+        result.favourites_planted = len(favourites)
+        result.favourites_found = favourites_found(
+            build.segments, truth, build.affinity, favourites
+        )
 
 
 def markdown(
@@ -347,7 +506,7 @@ def markdown(
     resamples: int | None,
     dbt_vars: dict[str, object] | None = None,
 ) -> str:
-    """Write docs/eval.md: how the figures are made, then one table.
+    """Write docs/eval.md: how the figures are made, then the two tables.
 
     Parameters
     ----------
@@ -380,6 +539,9 @@ def markdown(
     head = "| " + " | ".join(COLUMNS) + " |"
     rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
     rows = ["| " + " | ".join(r.cells()) + " |" for r in results]
+    interest_head = "| " + " | ".join(INTEREST_COLUMNS) + " |"
+    interest_rule = "|" + "|".join("---" for _ in INTEREST_COLUMNS) + "|"
+    interest_rows = ["| " + " | ".join(r.interest_cells()) + " |" for r in results]
     return "\n".join(
         [
             "# Segment quality on data the project did not shape",
@@ -394,7 +556,11 @@ def markdown(
             "  apparel label without an events table, an electronics store whose customers table",
             "  holds only ids and sign-up times); 6-7 personas each, one at 3%, lognormal or",
             "  Pareto spend, features correlated through per-customer latent traits, customers",
-            "  who never order, and 10% noise customers who belong to no persona.",
+            "  who never order, and 10% noise customers who belong to no persona. Each ordering",
+            "  persona has planted interests: one or two favourite categories in a category",
+            "  preference drawn from the family's seed (each customer's own around it), and",
+            "  some a premium or bargain price position inside a category; noise customers",
+            "  pick products uniformly.",
             "- **cdnow**: the CDNOW transactions (1997-1998), orders only, no personas.",
             "",
             "Definitions:",
@@ -420,6 +586,31 @@ def markdown(
             head,
             rule,
             *rows,
+            "",
+            "## Planted interests and recommendations",
+            "",
+            "What the same builds found of the personas' planted interests, and how their",
+            "recommendations did. CDNOW has no order items, so no categories: n/a.",
+            "",
+            "- *planted favourites found*: personas whose planted favourite category (their",
+            f"  most preferred) is among the top {FAVOURITE_TOP} categories by lift",
+            "  (`segment_category_affinity.affinity_rank`) of their segment, the segment that",
+            "  holds most of the persona's customers; out of the personas with planted",
+            "  interests (those who never order have none). Two personas can share a segment.",
+            "- *recommender hit rate*, *popularity hit rate*, *segment hit rate*:",
+            "  `recommendation_runs.hit_rate`, `popularity_hit_rate` and `segment_hit_rate`, the",
+            "  build's backtest at `shop_recommendation_count` (3 by default): recommend as of",
+            "  `shop_recommendation_backtest_days` before the as-of time, and the share of the",
+            "  *evaluated customers* (`evaluated_customers`: had bought before the cut-off and",
+            "  bought a new category after it) with a hit among the recommendations of the",
+            "  score, the shop's best sellers and the segment's best sellers. The shops have",
+            "  6-8 categories, and only categories a customer has not bought are offered: a",
+            "  customer with three or fewer left gets them all from each recommender, a sure",
+            "  hit, so the rates sit near 1: read the differences between them.",
+            "",
+            interest_head,
+            interest_rule,
+            *interest_rows,
             "",
         ]
     )
@@ -505,7 +696,10 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             print(
                 f"eval {name}: k={result.k} ari={result.ari} silhouette={result.silhouette} "
-                f"stability={result.stability} build={result.build} "
+                f"stability={result.stability} hit_rate={result.hit_rate} "
+                f"popularity_hit_rate={result.popularity_hit_rate} "
+                f"favourites={result.favourites_found}/{result.favourites_planted} "
+                f"build={result.build} "
                 f"({result.build_seconds:.1f} s build, "
                 f"{time.perf_counter() - started:.1f} s in all)",
                 flush=True,
