@@ -10,7 +10,8 @@ renamed as (
         {{ shop_clean_id('customer_id') }} as customer_id,
         {{ shop_clean_id('session_id') }} as session_id,
         lower(trim(cast(event_type as {{ dbt.type_string() }}))) as event_type,
-        {{ shop_safe_cast('occurred_at', dbt.type_timestamp()) }} as occurred_at
+        {{ shop_safe_cast('occurred_at', dbt.type_timestamp()) }} as occurred_at,
+        nullif(lower(trim(cast(device as {{ dbt.type_string() }}))), '') as device
     from source
 ),
 

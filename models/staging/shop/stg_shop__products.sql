@@ -14,7 +14,9 @@ renamed as (
         {{ shop_clean_id('product_id') }} as product_id,
         coalesce(
             nullif(lower(trim(cast(category as {{ dbt.type_string() }}))), ''), 'unknown'
-        ) as category
+        ) as category,
+        nullif(lower(trim(cast(brand as {{ dbt.type_string() }}))), '') as brand,
+        {{ shop_cast_money(shop_safe_cast('price', shop_type_double())) }} as price
     from source
 )
 
