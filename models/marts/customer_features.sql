@@ -18,8 +18,20 @@ products as (
     select * from {{ ref('shopseg', 'int_customers_products') }}
 ),
 
+list_prices as (
+    select * from {{ ref('shopseg', 'int_customers_list_prices') }}
+),
+
+loyalty as (
+    select * from {{ ref('shopseg', 'int_customers_loyalty') }}
+),
+
 behaviour as (
     select * from {{ ref('shopseg', 'int_customers_behaviour') }}
+),
+
+habits as (
+    select * from {{ ref('shopseg', 'int_customers_habits') }}
 ),
 
 lifecycle as (
@@ -68,7 +80,12 @@ joined as (
         {% endfor -%}
         products.favourite_category_share,
         products.category_spend_entropy,
-        products.price_position_index,
+        -- from the lines' unit prices; from products.price where the lines have none
+        coalesce(
+            products.price_position_index, list_prices.list_price_position_index
+        ) as price_position_index,
+        loyalty.repeat_product_share,
+        loyalty.top_brand_spend_share,
         -- behavioural
         coalesce(behaviour.session_count, 0) as session_count,
         behaviour.events_per_session,
@@ -83,6 +100,15 @@ joined as (
         cast(behaviour.days_since_last_visit as {{ dbt.type_bigint() }}) as days_since_last_visit,
         coalesce(behaviour.active_days_30d, 0) as active_days_30d,
         coalesce(behaviour.active_days_90d, 0) as active_days_90d,
+        -- shopping habits (shop time zone)
+        habits.night_activity_share,
+        habits.morning_activity_share,
+        habits.afternoon_activity_share,
+        habits.evening_activity_share,
+        habits.weekend_activity_share,
+        habits.search_session_share,
+        habits.mobile_event_share,
+        habits.top_device,
         -- purchase stage
         lifecycle.lifecycle_stage,
         lifecycle.recency_score,
@@ -98,8 +124,14 @@ joined as (
         on spine.customer_id = orders.customer_id
     left join products
         on spine.customer_id = products.customer_id
+    left join list_prices
+        on spine.customer_id = list_prices.customer_id
+    left join loyalty
+        on spine.customer_id = loyalty.customer_id
     left join behaviour
         on spine.customer_id = behaviour.customer_id
+    left join habits
+        on spine.customer_id = habits.customer_id
     left join lifecycle
         on spine.customer_id = lifecycle.customer_id
 )

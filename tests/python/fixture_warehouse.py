@@ -50,12 +50,16 @@ TABLES = {
         distinct_categories bigint, favourite_category varchar, items_per_order double,
         category_share_1 double, category_share_2 double, category_share_3 double,
         category_share_4 double, category_share_5 double, favourite_category_share double,
-        category_spend_entropy double, price_position_index double, session_count bigint,
+        category_spend_entropy double, price_position_index double,
+        repeat_product_share double, top_brand_spend_share double, session_count bigint,
         events_per_session double, avg_session_duration_seconds double,
         product_view_count bigint, search_count bigint, cart_add_count bigint,
         checkout_count bigint, browse_to_buy_conversion double, cart_abandonment_rate double,
         last_visit_at timestamp, days_since_last_visit bigint, active_days_30d bigint,
-        active_days_90d bigint, lifecycle_stage varchar, recency_score integer,
+        active_days_90d bigint, night_activity_share double, morning_activity_share double,
+        afternoon_activity_share double, evening_activity_share double,
+        weekend_activity_share double, search_session_share double, mobile_event_share double,
+        top_device varchar, lifecycle_stage varchar, recency_score integer,
         frequency_score integer, monetary_score integer, rfm_cell varchar, rfm_segment varchar
     """,
     "customer_segments": """
