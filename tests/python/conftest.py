@@ -119,6 +119,33 @@ def failed_tests(result: DbtResult) -> set[str]:
     return {uid.split(".")[2] for uid, status in result.results().items() if status == "fail"}
 
 
+# A build of a small shop: the classifier's quality floors judge how learnable a few hundred
+# customers' segments are, which the tests on small shops do not check (unit tests are left
+# out as in every run_dbt build)
+SMALL_SHOP_BUILD = ["build", "--exclude-resource-type", "unit_test"]
+SMALL_SHOP_VARS = {"shop_min_classifier_f1": 0, "shop_min_rule_fidelity": 0}
+
+
+@pytest.fixture(scope="session")
+def small_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 300-customer demo shop, generated once per worker."""
+    from shopseg import demo
+
+    folder = tmp_path_factory.mktemp("small_shop")
+    demo.write(demo.generate(customers=300), folder)
+    return folder
+
+
+def node_statuses(result: DbtResult) -> dict[str, str]:
+    """Status per node name (models, tests) of a dbt invocation."""
+    return {uid.split(".")[2]: status for uid, status in result.results().items()}
+
+
+def current_run(result: DbtResult) -> pd.Series:
+    """The current row of segmentation_runs in a build's warehouse."""
+    return result.query("select * from segmentation_runs where is_current").iloc[0]
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default demo shop (5,000 customers), generated once per session."""

@@ -20,31 +20,19 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DbtResult, connect_warehouse, failed_tests, run_dbt
-
-from shopseg import demo
+from conftest import (
+    SMALL_SHOP_BUILD,
+    SMALL_SHOP_VARS,
+    connect_warehouse,
+    current_run,
+    failed_tests,
+    node_statuses,
+    run_dbt,
+)
 
 pytestmark = pytest.mark.e2e
 
-BUILD = ["build", "--exclude-resource-type", "unit_test"]
-VARS = {"shop_min_classifier_f1": 0, "shop_min_rule_fidelity": 0}
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 300-customer demo shop."""
-    folder = tmp_path_factory.mktemp("shop")
-    demo.write(demo.generate(customers=300), folder)
-    return folder
-
-
-def statuses(result: DbtResult) -> dict[str, str]:
-    """Status per node name (models, tests) of a dbt invocation."""
-    return {uid.split(".")[2]: status for uid, status in result.results().items()}
-
-
-def current_run(result: DbtResult) -> pd.Series:
-    return result.query("select * from segmentation_runs where is_current").iloc[0]
+BUILD, VARS = SMALL_SHOP_BUILD, SMALL_SHOP_VARS
 
 
 # --- gate vars reach SQL only as checked numbers ----------------------------------------------
@@ -69,9 +57,9 @@ def current_run(result: DbtResult) -> pd.Series:
     ],
 )
 def test_a_gate_var_that_is_no_number_stops_the_build(
-    shop: Path, tmp_path: Path, var: str, value: str, select: str, line: str
+    small_shop: Path, tmp_path: Path, var: str, value: str, select: str, line: str
 ) -> None:
-    result = run_dbt(["compile", "--select", select], tmp_path, shop, VARS | {var: value})
+    result = run_dbt(["compile", "--select", select], tmp_path, small_shop, VARS | {var: value})
     assert not result.ok
     lines = [text.strip() for text in result.output.splitlines()]
     assert line in lines, "\n".join(text for text in lines if "shopseg" in text)
@@ -104,7 +92,7 @@ def test_a_fallback_on_a_real_shop_fails_unless_allowed(tmp_path: Path) -> None:
     assert any(
         n.startswith("no_fallback_on_real_shop_segmentation_runs") for n in failed_tests(result)
     )
-    assert statuses(result)["segment_model_promotions"] == "skipped"
+    assert node_statuses(result)["segment_model_promotions"] == "skipped"
     lines = [text.strip() for text in result.output.splitlines()]
     logged = [text for text in lines if "fell back to one segment on 1500 customers" in text]
     assert logged and logged[0].endswith(
@@ -146,10 +134,14 @@ def checksums(path: Path, tables: list[str] | None = None) -> dict[str, str]:
         con.close()
 
 
-def test_one_thread_or_four_publish_the_same_bytes(shop: Path, tmp_path: Path) -> None:
+def test_one_thread_or_four_publish_the_same_bytes(small_shop: Path, tmp_path: Path) -> None:
     builds = {
         threads: run_dbt(
-            BUILD, tmp_path / f"threads_{threads}", shop, VARS, env={"SHOPSEG_THREADS": threads}
+            BUILD,
+            tmp_path / f"threads_{threads}",
+            small_shop,
+            VARS,
+            env={"SHOPSEG_THREADS": threads},
         )
         for threads in ("1", "4")
     }
@@ -183,12 +175,12 @@ order by t.g
 
 
 def test_profile_means_and_deviations_add_up_the_same_in_any_order(
-    shop: Path, tmp_path: Path
+    small_shop: Path, tmp_path: Path
 ) -> None:
     # the macros segment_feature_profiles uses, rendered by dbt, on 3M rows and 4 threads: a
     # plain avg() / stddev_samp() gives a different last bit in nearly every run there
     compiled = run_dbt(
-        ["compile", "--inline", EXACT_SQL, "--output", "json", "--quiet"], tmp_path, shop
+        ["compile", "--inline", EXACT_SQL, "--output", "json", "--quiet"], tmp_path, small_shop
     )
     assert compiled.ok, compiled.output[-3000:]
     text = compiled.output

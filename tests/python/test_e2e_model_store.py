@@ -24,33 +24,23 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DbtResult, connect_warehouse, dbt_env, failed_tests, run_dbt
-
-from shopseg import demo
+from conftest import (
+    SMALL_SHOP_BUILD,
+    SMALL_SHOP_VARS,
+    connect_warehouse,
+    current_run,
+    dbt_env,
+    failed_tests,
+    node_statuses,
+    run_dbt,
+)
 
 pytestmark = pytest.mark.e2e
 
-BUILD = ["build", "--exclude-resource-type", "unit_test"]
-VARS = {"shop_min_classifier_f1": 0, "shop_min_rule_fidelity": 0}
+BUILD, VARS = SMALL_SHOP_BUILD, SMALL_SHOP_VARS
+
 UNREACHABLE = {"shop_min_silhouette": 0.99}  # fails the silhouette gate of any real shop
 SEGMENTS = "select customer_id, segment_id, segment_name from customer_segments order by 1"
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 300-customer demo shop."""
-    folder = tmp_path_factory.mktemp("shop")
-    demo.write(demo.generate(customers=300), folder)
-    return folder
-
-
-def statuses(result: DbtResult) -> dict[str, str]:
-    """Status per node name (models, tests) of a dbt invocation."""
-    return {uid.split(".")[2]: status for uid, status in result.results().items()}
-
-
-def current_run(result: DbtResult) -> pd.Series:
-    return result.query("select * from segmentation_runs where is_current").iloc[0]
 
 
 # --- the model store advances only with a build that passed every gate -----------------
@@ -64,7 +54,7 @@ LATER = {"shop_as_of": "2026-04-30"}
 
 
 @pytest.fixture(scope="module")
-def store_builds(shop: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def store_builds(small_shop: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """One warehouse through seven invocations, with what each left behind:
 
     1. a first build that fails the silhouette gate (nothing was ever promoted);
@@ -90,7 +80,7 @@ def store_builds(shop: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     ]
     out = {}
     for name, args, dbt_vars in steps:
-        result = run_dbt(args, work, shop, VARS | dbt_vars)
+        result = run_dbt(args, work, small_shop, VARS | dbt_vars)
         con = connect_warehouse(result.db_path)
         try:
             tables = {
@@ -113,7 +103,7 @@ def store_builds(shop: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         finally:
             con.close()
         # run_results.json is the last invocation's: read what this one left now
-        state = {"statuses": statuses(result), "failed": failed_tests(result)}
+        state = {"statuses": node_statuses(result), "failed": failed_tests(result)}
         out[name] = {"result": result, **state, **read}
     return out
 
