@@ -32,6 +32,7 @@ from sklearn.metrics import adjusted_rand_score
 from shopseg.config import SegmentConfig
 from shopseg.evaluate import cdnow
 from shopseg.evaluate.families import FAMILIES, NOISE, generate_family, write_tables
+from shopseg.report.charts import AFFINITY_TOP
 
 SYNTHETIC = ("demo", *FAMILIES)
 ALL_FAMILIES = (*SYNTHETIC, "cdnow")
@@ -57,9 +58,9 @@ INTEREST_COLUMNS = (
     "segment hit rate",
     "evaluated customers",
 )
-# a persona's favourite is found when it is among this many of its segment's categories by lift
-# (the report's affinity panel shows the same top 3)
-FAVOURITE_TOP = 3
+# a persona's favourite is found when it is among as many of its segment's categories by lift
+# as the report's affinity panel shows
+FAVOURITE_TOP = AFFINITY_TOP
 
 
 @dataclass
