@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -78,6 +80,9 @@ def dbt_env(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),
+        # logs/dbt.log without dbt's debug lines (every SQL statement): a sixth of a small
+        # shop's build went to writing them
+        "DBT_LOG_LEVEL_FILE": "info",
         # the published file sits beside the warehouse, whatever the caller's environment says
         "SHOPSEG_PUBLISH_PATH": str(db_path.with_name(db_path.stem + "_published.duckdb")),
     }
@@ -108,10 +113,52 @@ def run_dbt(
         cmd += ["--exclude-resource-type", "unit_test"]
     if dbt_vars:
         cmd += ["--vars", json.dumps(dbt_vars)]
-    proc = subprocess.run(
-        cmd, cwd=project, env=full_env, capture_output=True, text=True, timeout=900
-    )
+    full_env.setdefault("DBT_PROJECT_DIR", str(project))
+    return run_in_work(cmd, work, full_env, db_name, dbt_vars)
+
+
+def run_in_work(
+    cmd: list[str],
+    work: Path,
+    env: dict[str, str],
+    db_name: str,
+    dbt_vars: dict | None,
+    db_var: str = "SHOPSEG_DUCKDB_PATH",
+) -> DbtResult:
+    """Run a dbt command with `work` as the current folder and the warehouse `db_name` in it.
+
+    The profile names the warehouse relative to `work` (env var `db_var`), so it reads the
+    same in every test and a parse of the same project and vars is reused (_PARSES).
+    """
+    env = dict(env)
+    if env[db_var] == str(work / db_name):
+        env[db_var] = db_name
+    parse_key = json.dumps([env["DBT_PROJECT_DIR"], env[db_var], dbt_vars or {}], sort_keys=True)
+    saved_parse = Path(env["DBT_TARGET_PATH"]) / "partial_parse.msgpack"
+    if parse_key in _PARSES and not saved_parse.exists():
+        saved_parse.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_PARSES[parse_key], saved_parse)
+    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    if parse_key not in _PARSES and saved_parse.exists():
+        _PARSES[parse_key] = _parse_folder() / f"{len(_PARSES)}.msgpack"
+        shutil.copyfile(saved_parse, _PARSES[parse_key])
     return DbtResult(proc.returncode, proc.stdout + proc.stderr, work / db_name, work / "target")
+
+
+# dbt's saved parse (target/partial_parse.msgpack) per project, warehouse name and vars, kept
+# by this pytest process: a build in a new folder starts from it and parses only the files
+# whose inputs differ (dbt checks the project files, vars, profile and env vars itself and
+# parses everything again when any of them changed). A full parse of the project is
+# about 10 s of CPU, a third of a small shop's build.
+_PARSES: dict[str, Path] = {}
+
+
+@functools.cache
+def _parse_folder() -> Path:
+    """This process's folder for _PARSES, removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix="shopseg-parses-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def failed_tests(result: DbtResult) -> set[str]:

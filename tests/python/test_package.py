@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DBT, PROJECT, DbtResult
+from conftest import DBT, PROJECT, DbtResult, run_in_work
 
 pytestmark = pytest.mark.e2e
 
@@ -44,12 +43,11 @@ def it_dbt(args: list[str], work: Path, dbt_vars: dict | None = None) -> DbtResu
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_LOG_LEVEL_FILE": "info",  # as conftest.dbt_env
     }
     cmd = [DBT, *args] + (["--vars", json.dumps(dbt_vars)] if dbt_vars else [])
-    proc = subprocess.run(cmd, cwd=IT, env=env, capture_output=True, text=True, timeout=900)
-    return DbtResult(
-        proc.returncode, proc.stdout + proc.stderr, work / "it.duckdb", work / "target"
-    )
+    env["DBT_PROJECT_DIR"] = str(IT)
+    return run_in_work(cmd, work, env, "it.duckdb", dbt_vars, db_var="SHOPSEG_IT_DUCKDB_PATH")
 
 
 def on_a_copy(build: DbtResult, work: Path, args: list[str], dbt_vars: dict) -> DbtResult:
