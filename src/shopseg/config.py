@@ -227,6 +227,9 @@ class SegmentConfig(Settings):
     bootstrap_sample_size: int = setting(
         5_000, "shop_bootstrap_sample_size", count=True, shapes_fit=False
     )
+    # the k rule steps down from a k with a segment whose bootstrap Jaccard is below this
+    # (0: off); the bootstrap settings then shape the fit too
+    k_rule_min_jaccard: float = setting(0.0, "shop_k_rule_min_jaccard")
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -264,6 +267,15 @@ class SegmentConfig(Settings):
             raise ConfigError(
                 f"shop_k_rule_standard_errors must be >= 0, got {self.k_rule_standard_errors}"
             )
+        if not 0 <= self.k_rule_min_jaccard <= 1:
+            raise ConfigError(
+                f"shop_k_rule_min_jaccard must be in [0, 1], got {self.k_rule_min_jaccard}"
+            )
+        if self.k_rule_min_jaccard > 0 and self.bootstrap_resamples == 0:
+            raise ConfigError(
+                "shop_k_rule_min_jaccard needs shop_bootstrap_resamples above 0 "
+                "(the refits measure the segments' Jaccard)"
+            )
         if not self.categorical_weight > 0:
             raise ConfigError(f"shop_categorical_weight must be > 0, got {self.categorical_weight}")
         self.check_counts()
@@ -278,7 +290,7 @@ class SegmentConfig(Settings):
         str
             Sorted-key JSON of every setting but `extra`, features as a list. The
             categorical settings appear only when categorical features are set, and
-            `log_features` only when it is set: a model they do not
+            `log_features` and `k_rule_min_jaccard` only when set: a model they do not
             touch keeps the run id it had before those settings existed.
         """
         data = asdict(self)
@@ -294,6 +306,8 @@ class SegmentConfig(Settings):
         else:
             for name in CATEGORICAL_SETTINGS:
                 data.pop(name)
+        if not self.k_rule_min_jaccard:
+            data.pop("k_rule_min_jaccard")
         return json.dumps(data, sort_keys=True)
 
     def fit_json(self) -> str:
@@ -303,11 +317,13 @@ class SegmentConfig(Settings):
         -------
         str
             `to_json` without the settings made with ``shapes_fit=False``: measuring a
-            fit's stability differently leaves its run id as it is.
+            fit's stability differently leaves its run id as it is, unless
+            shop_k_rule_min_jaccard lets the refits choose k.
         """
         data = json.loads(self.to_json())
         for f in fields(self):
-            if not f.metadata.get("shapes_fit", True):
+            # with shop_k_rule_min_jaccard on, the refits choose k: they shape the fit
+            if not f.metadata.get("shapes_fit", True) and not self.k_rule_min_jaccard:
                 data.pop(f.name)
         return json.dumps(data, sort_keys=True)
 

@@ -337,6 +337,10 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         return _single_segment(fit_frame, len(ordered), config, reason, pre)
     k, rule = choose_k(sweep, config.min_segment_share, config.k_rule_standard_errors)
     centres, raw_labels, dendrogram = algorithm_of(config.algorithm).fit(x, k, config)
+    if config.k_rule_min_jaccard > 0 and config.k is None:
+        k, rule, (centres, raw_labels, dendrogram) = _reproducible_k(
+            x, sweep, k, rule, (centres, raw_labels, dendrogram), config
+        )
     order = _canonical_order(centres, raw_labels)
     centroids = centres[order]
     labels = np.argsort(order)[raw_labels]
@@ -372,6 +376,55 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         metrics=metrics,
         dendrogram=dendrogram,
     )
+
+
+def _reproducible_k(
+    x: np.ndarray,
+    sweep: pd.DataFrame,
+    k: int,
+    rule: str,
+    clustering: Clustering,
+    config: SegmentConfig,
+) -> tuple[int, str, Clustering]:
+    """Step down from k while a segment's bootstrap Jaccard is below shop_k_rule_min_jaccard.
+
+    Each step takes the k that `choose_k` picks among the eligible k below the current one
+    and refits it; a k whose every segment reproduces (or the smallest eligible k) stays.
+
+    Returns
+    -------
+    tuple[int, str, Clustering]
+        The k, the rule that chose it and its clustering.
+    """
+    from shopseg.stability import refit_agreement  # shopseg.stability imports this module
+
+    first, started = k, time.perf_counter()
+    while True:
+        _, jaccard, _ = refit_agreement(x, _nearest(x, clustering[0]), k, config)
+        worst = float(np.nanmin(jaccard))
+        log.info("shopseg: k=%d: lowest segment bootstrap Jaccard %.2f", k, worst)
+        below = _sweep_below(sweep, k, config.min_segment_share)
+        if worst >= config.k_rule_min_jaccard or below.empty:
+            break
+        k, _ = choose_k(below, config.min_segment_share, config.k_rule_standard_errors)
+        clustering = algorithm_of(config.algorithm).fit(x, k, config)
+    if k != first:
+        rule = (
+            f"{rule}, then stepped down from k={first}: each larger k had a segment whose "
+            f"bootstrap Jaccard was below shop_k_rule_min_jaccard ({config.k_rule_min_jaccard:g})"
+        )
+    log.info("shopseg: k rule with segment Jaccard: k=%d (%.1fs)", k, time.perf_counter() - started)
+    return k, rule, clustering
+
+
+def _sweep_below(sweep: pd.DataFrame, k: int, min_segment_share: float) -> pd.DataFrame:
+    """The sweep's eligible rows with k below `k`, with their per-customer silhouettes."""
+    keep = ((sweep["k"] < k) & (sweep["min_segment_share"] >= min_segment_share)).to_numpy()
+    below = sweep[keep].reset_index(drop=True)
+    points = sweep.attrs.get("silhouette_points")
+    if points is not None:
+        below.attrs["silhouette_points"] = points[:, keep]
+    return below
 
 
 def _fit_preprocessor(fit_frame: pd.DataFrame, config: SegmentConfig) -> Preprocessor:

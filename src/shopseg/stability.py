@@ -128,20 +128,9 @@ def segment_stability(
     fit_frame = ordered.iloc[sample_rows(len(ordered), config.fit_sample_size, config.random_state)]
     x = model.preprocessor.transform(fit_frame)
     reference = _nearest(x, model.centroids)
-    algorithm = algorithm_of(config.algorithm)
-    fixed = replace(config, k=model.k)  # the full fit's restarts and seed: the same method
-    aris, jaccards, size = [], [], 0
-    for b in range(resamples):
-        rows = resample_rows(len(x), config, b)
-        size = len(rows)
-        _, labels, _ = algorithm.fit(x[rows], model.k, fixed)
-        aris.append(adjusted_rand_score(reference[rows], labels))
-        jaccards.append(best_jaccard(reference[rows], labels, model.k))
-    with warnings.catch_warnings():  # a segment absent from every subsample: nan
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean_jaccard = np.nanmean(np.vstack(jaccards), axis=0)
+    ari, mean_jaccard, size = refit_agreement(x, reference, model.k, config)
     stability = Stability(
-        ari=float(np.mean(aris)),
+        ari=ari,
         segment_jaccard={
             int(s): float(j) for s, j in zip(model.segment_ids, mean_jaccard, strict=True)
         },
@@ -157,6 +146,44 @@ def segment_stability(
         time.perf_counter() - started,
     )
     return stability
+
+
+def refit_agreement(
+    x: np.ndarray, reference: np.ndarray, k: int, config: SegmentConfig
+) -> tuple[float, np.ndarray, int]:
+    """Refit k clusters on shop_bootstrap_resamples fixed-seed subsamples of x.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The fit sample in standardised space.
+    reference : numpy.ndarray
+        The cluster (0..k-1) of each row of x under the full fit.
+    k : int
+        Clusters of the full fit; every refit has as many.
+    config : SegmentConfig
+        The fit's settings (algorithm, restarts, seed, bootstrap settings; at least one
+        resample).
+
+    Returns
+    -------
+    tuple[float, numpy.ndarray, int]
+        The mean ARI between the reference and the refits, each reference cluster's mean
+        best Jaccard (nan for one no subsample held), and the customers of a subsample.
+    """
+    algorithm = algorithm_of(config.algorithm)
+    fixed = replace(config, k=k)  # the full fit's restarts and seed: the same method
+    aris, jaccards, size = [], [], 0
+    for b in range(config.bootstrap_resamples):
+        rows = resample_rows(len(x), config, b)
+        size = len(rows)
+        _, labels, _ = algorithm.fit(x[rows], k, fixed)
+        aris.append(adjusted_rand_score(reference[rows], labels))
+        jaccards.append(best_jaccard(reference[rows], labels, k))
+    with warnings.catch_warnings():  # a segment absent from every subsample: nan
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_jaccard = np.nanmean(np.vstack(jaccards), axis=0)
+    return float(np.mean(aris)), mean_jaccard, size
 
 
 def stability_params(run_id: str, stability: Stability, config: SegmentConfig) -> pd.DataFrame:

@@ -141,3 +141,39 @@ def test_bootstrap_settings_are_checked() -> None:
     with pytest.raises(ConfigError, match="shop_bootstrap_sample_size"):
         SegmentConfig(bootstrap_sample_size=0)
     assert SegmentConfig.from_mapping({"bootstrap_resamples": "0"}).bootstrap_resamples == 0
+
+
+def test_the_k_rule_steps_down_from_a_k_whose_segments_do_not_reproduce() -> None:
+    frame = noise()
+    plain = fit_segments(frame, CONFIG)
+    ruled_config = replace(CONFIG, k_rule_min_jaccard=DEFAULT_JACCARD)
+    ruled = fit_segments(frame, ruled_config)
+    assert plain.k == 8 and ruled.k == CONFIG.k_min  # no k of a Gaussian cloud reproduces
+    assert "stepped down from k=8" in ruled.metrics["rule"]
+    assert "stepped down" not in plain.metrics["rule"]
+    # the figures stored for the chosen k are the ones the rule looked at
+    jaccard = segment_stability(frame, ruled, ruled_config).segment_jaccard
+    assert min(jaccard.values()) < DEFAULT_JACCARD
+    assert ruled.run_id != plain.run_id
+    # with the rule on, the refits choose k: the bootstrap settings are part of the run id
+    assert "bootstrap_resamples" in json.loads(ruled_config.fit_json())
+    fewer = fit_segments(frame, replace(ruled_config, bootstrap_resamples=3))
+    assert fewer.run_id != ruled.run_id
+
+
+def test_the_k_rule_keeps_a_k_whose_segments_reproduce() -> None:
+    frame = blobs(1500)
+    plain = fit_segments(frame, CONFIG)
+    ruled = fit_segments(frame, replace(CONFIG, k_rule_min_jaccard=0.9))
+    assert plain.k == ruled.k == 5
+    assert ruled.metrics["rule"] == plain.metrics["rule"]
+    assert np.array_equal(ruled.centroids, plain.centroids)
+    # off (the default) it is not in the settings: earlier run ids stay as they were
+    assert "k_rule_min_jaccard" not in json.loads(CONFIG.to_json())
+
+
+def test_the_k_rule_settings_are_checked() -> None:
+    with pytest.raises(ConfigError, match="shop_k_rule_min_jaccard must be in"):
+        SegmentConfig(k_rule_min_jaccard=1.5)
+    with pytest.raises(ConfigError, match="shop_k_rule_min_jaccard needs shop_bootstrap"):
+        SegmentConfig(k_rule_min_jaccard=0.6, bootstrap_resamples=0)
