@@ -337,7 +337,7 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         return _single_segment(fit_frame, len(ordered), config, reason, pre)
     k, rule = choose_k(sweep, config.min_segment_share, config.k_rule_standard_errors)
     centres, raw_labels, dendrogram = algorithm_of(config.algorithm).fit(x, k, config)
-    if config.k_rule_min_jaccard > 0 and config.k is None:
+    if config.checks_segment_jaccard and config.k is None:
         k, rule, (centres, raw_labels, dendrogram) = _reproducible_k(
             x, sweep, k, rule, (centres, raw_labels, dendrogram), config
         )

@@ -126,7 +126,8 @@ def test_the_run_id_follows_the_levels_and_the_weight() -> None:
 def test_a_model_without_categorical_features_keeps_its_run_id_and_parameters() -> None:
     # Pins the run ids and preprocessing rows of models without categorical features: the
     # categorical settings must not move them. Recomputed when a rule of the fit itself
-    # changed (the k rule's shop_k_rule_standard_errors): a different fit gets a new id.
+    # changed (the k rule's shop_k_rule_standard_errors, then its segment Jaccard check and
+    # the default shop_log_features, which are in the fit's JSON): a different fit gets a new id.
     frame, _ = blobs(centers=4, seed=3)
     frame.loc[frame.index[:9], "f3"] = np.nan
     kept = ["scaler_mean", "scaler_scale", "log1p", "clip_lower", "clip_upper", "impute_median"]
@@ -134,8 +135,8 @@ def test_a_model_without_categorical_features_keeps_its_run_id_and_parameters() 
         features=("f1", "f2", "f3"), k_min=2, k_max=5, n_init=2, algorithm="agglomerative"
     )
     expected = {
-        CONFIG: ("92523d5d03e99e39", "86495e17ba685842"),
-        agglomerative: ("c282ff7d8d071466", "0d0b436a3ae68fa9"),
+        CONFIG: ("4435f22b385f429f", "bbf6a5a233d5640b"),
+        agglomerative: ("de4541ad2b10632e", "ce5868569a7e702f"),
     }
     for cfg, (run_id, rows_hash) in expected.items():
         model = fit_segments(frame, cfg)

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DbtResult, failed_tests, run_dbt
+from conftest import DbtResult, current_run, failed_tests, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 pytestmark = pytest.mark.e2e
@@ -57,12 +57,20 @@ def test_demo_quality_bar(demo_build: DbtResult, demo_dir: Path) -> None:
     assert stability >= 0.9 and jaccard["is_reproducible"].all()
 
 
-def test_chosen_k_respects_the_smallest_segment_rule(demo_build: DbtResult) -> None:
+def test_chosen_k_follows_the_share_silhouette_and_jaccard_rules(demo_build: DbtResult) -> None:
     sweep = demo_build.query("select * from segment_k_selection")
     chosen = sweep[sweep["is_chosen"]].iloc[0]
     assert chosen["min_segment_share"] >= 0.02
     eligible = sweep[sweep["min_segment_share"] >= 0.02]
-    assert chosen["silhouette"] == eligible["silhouette"].max()
+    best = eligible.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]
+    # the demo's best silhouette is k 8, where a segment does not reproduce: the rule steps
+    # down to the next k it picks, whose every segment does
+    run = current_run(demo_build)
+    assert (best["k"], chosen["k"]) == (8, 7)
+    assert f"stepped down from k={best['k']}" in run["k_rule"]
+    assert chosen["silhouette"] == eligible[eligible["k"] < best["k"]]["silhouette"].max()
+    profiles = demo_build.query("select segment_jaccard, is_reproducible from segment_profiles")
+    assert profiles["is_reproducible"].all() and len(profiles) == chosen["k"]
 
 
 def test_rebuild_on_same_data_keeps_ids_names_and_model(

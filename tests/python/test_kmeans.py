@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from shopseg.config import ConfigError, SegmentConfig
+from shopseg.config import RATIO_SCALE_FEATURES, ConfigError, SegmentConfig
 from shopseg.kmeans import (
     align_to_previous,
     choose_k,
@@ -146,9 +146,12 @@ def test_log_features_are_logged_whatever_their_skewness() -> None:
     assert default.log1p == (False, False, False)
     forced = fit_preprocessor(frame, features, log_features=("tenure_days", "balance"))
     assert forced.log1p == (True, False, False)
-    # off by default (the skew rule alone), and out of the fit's JSON while off
-    assert SegmentConfig().log_features == ()
-    assert "log_features" not in SegmentConfig().to_json()
+    # the counts, durations and money by default; [] (the skew rule alone) leaves the
+    # setting out of the fit's JSON, so models fitted before it existed keep their run ids
+    assert SegmentConfig().log_features == RATIO_SCALE_FEATURES
+    assert SegmentConfig.from_mapping({"log_features": "None"}).log_features == RATIO_SCALE_FEATURES
+    off = SegmentConfig.from_mapping({"log_features": "[]"})
+    assert off.log_features == () and "log_features" not in off.to_json()
     assert '"log_features": ["age"]' in SegmentConfig(log_features=("age",)).to_json()
 
 

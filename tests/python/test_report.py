@@ -733,3 +733,23 @@ def test_a_file_without_history_affinity_or_audience_columns_says_so(
     sizes = _panel(page, "segment-sizes")
     assert "Exportable: unknown" in sizes and "under-audience-limit" not in sizes
     assert "<b>unknown: no audience columns</b>" in page
+
+
+def test_the_projection_logs_the_features_the_run_logged() -> None:
+    import numpy as np
+
+    from shopseg.report import project_sample
+
+    rng = np.random.default_rng(0)
+    sample = pd.DataFrame(
+        {
+            "segment_id": rng.integers(1, 4, 400),
+            "tenure_days": rng.uniform(0, 1000, 400),  # not skewed: the skew rule keeps it
+            "age": rng.normal(40, 10, 400),
+        }
+    )
+    features = ["tenure_days", "age"]
+    plain = project_sample(sample, features, {})
+    logged = project_sample(sample, features, {"log_features": ["tenure_days"]})
+    assert plain is not None and logged is not None
+    assert not np.allclose(plain.coords, logged.coords)

@@ -21,7 +21,10 @@ from shopseg.stability import (
 )
 
 FEATURES = tuple(f"f{i}" for i in range(8))
-CONFIG = SegmentConfig(features=FEATURES, k_min=3, k_max=8, n_init=2, bootstrap_resamples=5)
+# the k rule's Jaccard check off: these tests measure the stability of the k it would leave
+CONFIG = SegmentConfig(
+    features=FEATURES, k_min=3, k_max=8, n_init=2, bootstrap_resamples=5, k_rule_min_jaccard=0
+)
 DEFAULT_FLOOR = 0.75  # shop_min_bootstrap_stability
 DEFAULT_JACCARD = 0.6  # shop_min_segment_jaccard
 
@@ -168,12 +171,15 @@ def test_the_k_rule_keeps_a_k_whose_segments_reproduce() -> None:
     assert plain.k == ruled.k == 5
     assert ruled.metrics["rule"] == plain.metrics["rule"]
     assert np.array_equal(ruled.centroids, plain.centroids)
-    # off (the default) it is not in the settings: earlier run ids stay as they were
+    # off, it is not in the settings: run ids stay as they were before it existed
     assert "k_rule_min_jaccard" not in json.loads(CONFIG.to_json())
 
 
 def test_the_k_rule_settings_are_checked() -> None:
     with pytest.raises(ConfigError, match="shop_k_rule_min_jaccard must be in"):
         SegmentConfig(k_rule_min_jaccard=1.5)
-    with pytest.raises(ConfigError, match="shop_k_rule_min_jaccard needs shop_bootstrap"):
-        SegmentConfig(k_rule_min_jaccard=0.6, bootstrap_resamples=0)
+    # no refits, nothing to check: off, and out of the fit's JSON
+    unmeasured = SegmentConfig(k_rule_min_jaccard=0.6, bootstrap_resamples=0)
+    assert not unmeasured.checks_segment_jaccard
+    assert "k_rule_min_jaccard" not in unmeasured.fit_json()
+    assert SegmentConfig().checks_segment_jaccard  # on by default

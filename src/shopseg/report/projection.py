@@ -33,8 +33,8 @@ def project_sample(
     features : sequence of str
         The model features; those missing from ``sample`` are skipped.
     config : dict or None, default=None
-        The run's configuration; ``winsor_quantile`` (default 0.01) and ``skew_threshold``
-        (default 1.0) set the preprocessing.
+        The run's configuration; ``winsor_quantile`` (default 0.01), ``skew_threshold``
+        (default 1.0) and ``log_features`` (default none) set the preprocessing.
 
     Returns
     -------
@@ -53,6 +53,7 @@ def project_sample(
             tuple(usable),
             winsor_quantile=float(config.get("winsor_quantile", 0.01)),
             skew_threshold=float(config.get("skew_threshold", 1.0)),
+            log_features=tuple(config.get("log_features", ())),  # absent: none were forced
         )
     except NoUsableFeatureError:
         return None
