@@ -223,8 +223,17 @@ def point_silhouettes(
     return out
 
 
+def _eligible(sweep: pd.DataFrame, min_segment_share: float, below: int | None) -> pd.DataFrame:
+    """The sweep's rows whose smallest segment reaches min_segment_share (and k < `below`)."""
+    keep = sweep["min_segment_share"] >= min_segment_share
+    return sweep[keep if below is None else keep & (sweep["k"] < below)]
+
+
 def choose_k(
-    sweep: pd.DataFrame, min_segment_share: float, standard_errors: float = 0.0
+    sweep: pd.DataFrame,
+    min_segment_share: float,
+    standard_errors: float = 0.0,
+    below: int | None = None,
 ) -> tuple[int, str]:
     """Best silhouette among k whose smallest segment reaches min_segment_share.
 
@@ -242,6 +251,9 @@ def choose_k(
         Smallest share of customers a segment of an eligible k holds.
     standard_errors : float, default=0.0
         Tolerance in standard errors of the paired silhouette difference (0: the best).
+    below : int or None, default=None
+        Only k below this are eligible (the segment Jaccard check's step down); the caller
+        makes sure one is.
 
     Returns
     -------
@@ -255,7 +267,7 @@ def choose_k(
     """
     if sweep.empty:
         raise ValueError("no k could be tried: too few distinct customers")
-    eligible = sweep[sweep["min_segment_share"] >= min_segment_share]
+    eligible = _eligible(sweep, min_segment_share, below)
     if eligible.empty:
         return int(sweep["k"].min()), "no k met shop_min_segment_share: smallest k used"
     best = eligible.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]
@@ -398,15 +410,14 @@ def _reproducible_k(
     """
     from shopseg.stability import refit_agreement  # shopseg.stability imports this module
 
-    first, started = k, time.perf_counter()
+    first, started, share = k, time.perf_counter(), config.min_segment_share
     while True:
         _, jaccard, _ = refit_agreement(x, _nearest(x, clustering[0]), k, config)
         worst = float(np.nanmin(jaccard))
         log.info("shopseg: k=%d: lowest segment bootstrap Jaccard %.2f", k, worst)
-        below = _sweep_below(sweep, k, config.min_segment_share)
-        if worst >= config.k_rule_min_jaccard or below.empty:
+        if worst >= config.k_rule_min_jaccard or _eligible(sweep, share, below=k).empty:
             break
-        k, _ = choose_k(below, config.min_segment_share, config.k_rule_standard_errors)
+        k, _ = choose_k(sweep, share, config.k_rule_standard_errors, below=k)
         clustering = algorithm_of(config.algorithm).fit(x, k, config)
     if k != first:
         rule = (
@@ -415,16 +426,6 @@ def _reproducible_k(
         )
     log.info("shopseg: k rule with segment Jaccard: k=%d (%.1fs)", k, time.perf_counter() - started)
     return k, rule, clustering
-
-
-def _sweep_below(sweep: pd.DataFrame, k: int, min_segment_share: float) -> pd.DataFrame:
-    """The sweep's eligible rows with k below `k`, with their per-customer silhouettes."""
-    keep = ((sweep["k"] < k) & (sweep["min_segment_share"] >= min_segment_share)).to_numpy()
-    below = sweep[keep].reset_index(drop=True)
-    points = sweep.attrs.get("silhouette_points")
-    if points is not None:
-        below.attrs["silhouette_points"] = points[:, keep]
-    return below
 
 
 def _fit_preprocessor(fit_frame: pd.DataFrame, config: SegmentConfig) -> Preprocessor:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import jinja2
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -26,7 +27,7 @@ from fixture_warehouse import build as build_fixture_warehouse
 from shopseg import browser, cli, export
 from shopseg.cli import main
 from shopseg.export import MIN_AUDIENCE_SIZE
-from shopseg.report import CHART_IDS, PALETTE, read_report_data, render_report
+from shopseg.report import CHART_IDS, PALETTE, project_sample, read_report_data, render_report
 from shopseg.report import page as report_page
 
 # the panels that are tables, with headers they must have; the others are SVG charts
@@ -736,10 +737,6 @@ def test_a_file_without_history_affinity_or_audience_columns_says_so(
 
 
 def test_the_projection_logs_the_features_the_run_logged() -> None:
-    import numpy as np
-
-    from shopseg.report import project_sample
-
     rng = np.random.default_rng(0)
     sample = pd.DataFrame(
         {
