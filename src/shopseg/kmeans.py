@@ -33,6 +33,28 @@ KMEANS_THREADS = 2  # at most two threads add partial sums: the same centroids e
 
 
 @dataclass(frozen=True)
+class Refits:
+    """The bootstrap refits the k rule's Jaccard check made at the chosen k."""
+
+    ari: float  # mean ARI between the fit and the refits
+    jaccard: tuple[float, ...]  # each centroid row's mean best Jaccard
+    sample_size: int  # customers per refit
+    settings: tuple[int, int, int]  # the bootstrap_resamples, bootstrap_sample_size, random_state
+
+    def measured_with(self, config: SegmentConfig) -> bool:
+        """Whether these refits are the ones `config`'s bootstrap settings ask for."""
+        return self.settings == _bootstrap_settings(config)
+
+    def reordered(self, order: Sequence[int] | np.ndarray) -> Refits:
+        """The same refits for centroid rows taken in `order`."""
+        return replace(self, jaccard=tuple(self.jaccard[i] for i in order))
+
+
+def _bootstrap_settings(config: SegmentConfig) -> tuple[int, int, int]:
+    return (config.bootstrap_resamples, config.bootstrap_sample_size, config.random_state)
+
+
+@dataclass(frozen=True)
 class SegmentModel:
     """A fitted K-means segmentation: preprocessing, centroids, ids, names and fit metrics."""
 
@@ -46,6 +68,9 @@ class SegmentModel:
     metrics: dict[str, float | str]
     status: str = "ok"
     dendrogram: np.ndarray | None = None  # agglomerative: scipy linkage of the fit sample
+    # the k rule's Jaccard check made these at the chosen k (`segment_stability` reuses them;
+    # a model read from the store has none)
+    refits: Refits | None = None
 
     @property
     def k(self) -> int:
@@ -349,11 +374,15 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         return _single_segment(fit_frame, len(ordered), config, reason, pre)
     k, rule = choose_k(sweep, config.min_segment_share, config.k_rule_standard_errors)
     centres, raw_labels, dendrogram = algorithm_of(config.algorithm).fit(x, k, config)
+    refits: Refits | None = None
     if config.checks_segment_jaccard and config.k is None:
-        k, rule, (centres, raw_labels, dendrogram) = _reproducible_k(
+        k, rule, (centres, raw_labels, dendrogram), refits = _reproducible_k(
             x, sweep, k, rule, (centres, raw_labels, dendrogram), config
         )
     order = _canonical_order(centres, raw_labels)
+    if refits is not None:
+        # in the canonical order; a Ward cut with fewer clusters than k has none to reuse
+        refits = refits.reordered(order) if len(centres) == k else None
     centroids = centres[order]
     labels = np.argsort(order)[raw_labels]
     k = len(centroids)
@@ -387,6 +416,7 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         k_sweep=sweep,
         metrics=metrics,
         dendrogram=dendrogram,
+        refits=refits,
     )
 
 
@@ -397,7 +427,7 @@ def _reproducible_k(
     rule: str,
     clustering: Clustering,
     config: SegmentConfig,
-) -> tuple[int, str, Clustering]:
+) -> tuple[int, str, Clustering, Refits]:
     """Step down from k while a segment's bootstrap Jaccard is below shop_k_rule_min_jaccard.
 
     Each step takes the k that `choose_k` picks among the eligible k below the current one
@@ -405,14 +435,15 @@ def _reproducible_k(
 
     Returns
     -------
-    tuple[int, str, Clustering]
-        The k, the rule that chose it and its clustering.
+    tuple[int, str, Clustering, Refits]
+        The k, the rule that chose it, its clustering and its refits (each cluster's
+        Jaccard in the clustering's order).
     """
     from shopseg.stability import refit_agreement  # shopseg.stability imports this module
 
     first, started, share = k, time.perf_counter(), config.min_segment_share
     while True:
-        _, jaccard, _ = refit_agreement(x, _nearest(x, clustering[0]), k, config)
+        ari, jaccard, size = refit_agreement(x, _nearest(x, clustering[0]), k, config)
         worst = float(np.nanmin(jaccard))
         log.info("shopseg: k=%d: lowest segment bootstrap Jaccard %.2f", k, worst)
         if worst >= config.k_rule_min_jaccard or _eligible(sweep, share, below=k).empty:
@@ -425,7 +456,8 @@ def _reproducible_k(
             f"bootstrap Jaccard was below shop_k_rule_min_jaccard ({config.k_rule_min_jaccard:g})"
         )
     log.info("shopseg: k rule with segment Jaccard: k=%d (%.1fs)", k, time.perf_counter() - started)
-    return k, rule, clustering
+    refits = Refits(ari, tuple(float(j) for j in jaccard), size, _bootstrap_settings(config))
+    return k, rule, clustering, refits
 
 
 def _fit_preprocessor(fit_frame: pd.DataFrame, config: SegmentConfig) -> Preprocessor:
@@ -747,6 +779,7 @@ def align_to_previous(
         names=tuple(str(names[i]) for i in order),
         outlier_distance=tuple(model.outlier_distance[i] for i in order),
         metrics=metrics,
+        refits=None if model.refits is None else model.refits.reordered(order),
     )
 
 

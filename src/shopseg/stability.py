@@ -108,7 +108,9 @@ def segment_stability(
         customer_id and the raw features of every customer: the frame `model` was fitted
         on (`fit_segments`), in any row order.
     model : SegmentModel
-        The full fit (aligned or not: segments are reported by their ids).
+        The full fit (aligned or not: segments are reported by their ids). Where the k
+        rule's Jaccard check made the refits at this k with these bootstrap settings
+        (`SegmentModel.refits`), they are reused, not made again.
     config : SegmentConfig
         The settings of the fit; shop_bootstrap_resamples refits of at most
         shop_bootstrap_sample_size customers each, with k fixed to the model's.
@@ -123,12 +125,15 @@ def segment_stability(
     if model.status != "ok" or model.k < 2 or resamples == 0:
         return Stability(float("nan"), {}, 0, 0)
     started = time.perf_counter()
-    # the fit sample, exactly as fit_segments drew it
-    ordered = features.sort_values(ID_COLUMN, kind="stable").reset_index(drop=True)
-    fit_frame = ordered.iloc[sample_rows(len(ordered), config.fit_sample_size, config.random_state)]
-    x = model.preprocessor.transform(fit_frame)
-    reference = _nearest(x, model.centroids)
-    ari, mean_jaccard, size = refit_agreement(x, reference, model.k, config)
+    reused = model.refits is not None and model.refits.measured_with(config)
+    if model.refits is not None and reused:  # the k rule's Jaccard check made them already
+        ari, mean_jaccard, size = model.refits.ari, model.refits.jaccard, model.refits.sample_size
+    else:
+        # the fit sample, exactly as fit_segments drew it
+        ordered = features.sort_values(ID_COLUMN, kind="stable").reset_index(drop=True)
+        rows = sample_rows(len(ordered), config.fit_sample_size, config.random_state)
+        x = model.preprocessor.transform(ordered.iloc[rows])
+        ari, mean_jaccard, size = refit_agreement(x, _nearest(x, model.centroids), model.k, config)
     stability = Stability(
         ari=ari,
         segment_jaccard={
@@ -138,9 +143,11 @@ def segment_stability(
         sample_size=size,
     )
     log.info(
-        "shopseg: bootstrap stability %.3f (%d refits of %d customers), segment Jaccard %s (%.1fs)",
+        "shopseg: bootstrap stability %.3f (%d refits%s of %d customers), segment Jaccard %s "
+        "(%.1fs)",
         stability.ari,
         resamples,
+        " the k rule made" if reused else "",
         size,
         ", ".join(f"{s}: {j:.2f}" for s, j in stability.segment_jaccard.items()),
         time.perf_counter() - started,

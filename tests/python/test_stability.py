@@ -183,3 +183,24 @@ def test_the_k_rule_settings_are_checked() -> None:
     assert not unmeasured.checks_segment_jaccard
     assert "k_rule_min_jaccard" not in unmeasured.fit_json()
     assert SegmentConfig().checks_segment_jaccard  # on by default
+
+
+@pytest.mark.parametrize("make", [noise, blobs], ids=["steps down", "keeps k"])
+def test_the_k_rule_refits_are_the_stability_figures(make) -> None:
+    frame = make(1500)
+    config = replace(CONFIG, k_rule_min_jaccard=DEFAULT_JACCARD)
+    model = fit_segments(frame, config)
+    assert model.refits is not None and model.refits.measured_with(config)
+    remeasured = segment_stability(frame, replace(model, refits=None), config)
+    assert segment_stability(frame, model, config) == remeasured
+    # ids matched to a previous run reorder the centroids: each keeps its own figure
+    previous = replace(model, centroids=model.centroids[::-1], names=model.names[::-1])
+    aligned = align_to_previous(model, previous, max_distance=1e-6)
+    assert np.array_equal(aligned.centroids, model.centroids[::-1])
+    assert segment_stability(frame, aligned, config) == segment_stability(
+        frame, replace(aligned, refits=None), config
+    )
+    # other bootstrap settings than the refits were made with: measured again
+    other = replace(config, bootstrap_resamples=3)
+    assert not model.refits.measured_with(other)
+    assert segment_stability(frame, model, other).resamples == 3
