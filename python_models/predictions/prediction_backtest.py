@@ -1,5 +1,6 @@
 """The build's backtest of the predictions: fit as of T - horizon, score against (T - h, T]."""
 
+from shopseg.package import log_to_dbt
 from shopseg.predict import BACKTEST_COLUMNS, PredictConfig, backtest_customers
 from shopseg.predict._io import relation_frame
 from shopseg.spark import to_pandas
@@ -7,6 +8,7 @@ from shopseg.spark import to_pandas
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    log_to_dbt()  # the library's progress lines in dbt's log
     config = PredictConfig.from_mapping(dbt.config.get("shopseg"))
     as_of = to_pandas(dbt.ref("shopseg", "int_shop__as_of").select("as_of_at"))["as_of_at"][0]
     customers = relation_frame(

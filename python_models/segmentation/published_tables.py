@@ -1,10 +1,12 @@
 """Publish the marts to the BI file once every upstream model and gate has passed."""
 
+from shopseg.package import log_to_dbt
 from shopseg.publish import publish
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    log_to_dbt()  # the library's progress lines in dbt's log
     target = dbt.config.get("publish_path")
     input_path = dbt.config.get("input_path")
     # the file this session builds into: the publish target must never be it

@@ -3,6 +3,7 @@
 import logging
 
 from shopseg.forest import ForestConfig, empty_results, fit_forest, forest_results
+from shopseg.package import log_to_dbt
 from shopseg.params import model_from_params
 from shopseg.spark import forest_frame, to_pandas
 
@@ -15,6 +16,7 @@ def model(dbt, session):
         incremental_strategy="delete+insert",
         unique_key="run_id",
     )
+    log_to_dbt()  # the library's progress lines in dbt's log
     config = ForestConfig.from_mapping(dbt.config.get("shopseg"))
     kmeans = model_from_params(to_pandas(dbt.ref("shopseg", "int_segment_model__latest")))
     features = dbt.ref("shopseg", "customer_features").select(

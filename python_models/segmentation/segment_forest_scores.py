@@ -1,12 +1,14 @@
 """Score every customer with the forest segment_forest stored for the current run, in chunks."""
 
 from shopseg.forest import ForestConfig, forest_sample, score_customers, scoring_fit
+from shopseg.package import log_to_dbt
 from shopseg.params import model_from_params
 from shopseg.spark import forest_frame, is_spark_frame, score_forest_spark, to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    log_to_dbt()  # the library's progress lines in dbt's log
     config = ForestConfig.from_mapping(dbt.config.get("shopseg"))
     kmeans = model_from_params(to_pandas(dbt.ref("shopseg", "int_segment_model__latest")))
     features = dbt.ref("shopseg", "customer_features").select(

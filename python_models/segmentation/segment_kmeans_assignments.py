@@ -3,6 +3,7 @@
 import logging
 
 from shopseg.kmeans import score_segments
+from shopseg.package import log_to_dbt
 from shopseg.params import model_from_params
 from shopseg.segments import with_previous
 from shopseg.spark import is_spark_frame, score_kmeans_spark, to_pandas, with_previous_spark
@@ -12,6 +13,7 @@ log = logging.getLogger("shopseg")
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    log_to_dbt()  # the library's progress lines in dbt's log
     fitted = model_from_params(to_pandas(dbt.ref("shopseg", "int_segment_model__latest")))
     features = dbt.ref("shopseg", "customer_features")
     columns = ["customer_id", *fitted.preprocessor.inputs]

@@ -6,7 +6,7 @@ import pandas as pd
 
 from shopseg.config import SegmentConfig, parse_bool
 from shopseg.kmeans import align_to_previous, fit_hash, fit_segments
-from shopseg.package import check_package_version
+from shopseg.package import check_package_version, log_to_dbt
 from shopseg.params import empty_params, latest_model, model_to_params
 from shopseg.spark import is_spark_frame, sample_to_pandas, to_pandas
 from shopseg.stability import measured_alike, segment_stability, stability_params
@@ -16,6 +16,7 @@ log = logging.getLogger("shopseg")
 
 def model(dbt, session):
     dbt.config(materialized="incremental")
+    log_to_dbt()  # the library's progress lines in dbt's log
     check_package_version(dbt.config.get("package_version"))  # the first Python model
     settings = dbt.config.get("shopseg")
     config = SegmentConfig.from_mapping(settings)

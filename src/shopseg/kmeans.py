@@ -373,7 +373,10 @@ def fit_segments(features: pd.DataFrame, config: SegmentConfig) -> SegmentModel:
         reason = f"{distinct} distinct feature profiles, fewer than {k_var}"
         return _single_segment(fit_frame, len(ordered), config, reason, pre)
     k, rule = choose_k(sweep, config.min_segment_share, config.k_rule_standard_errors)
+    started = time.perf_counter()
     centres, raw_labels, dendrogram = algorithm_of(config.algorithm).fit(x, k, config)
+    seconds = time.perf_counter() - started
+    log.info("shopseg: k=%d fitted on %d customers (%.1fs)", k, len(x), seconds)
     refits: Refits | None = None
     if config.checks_segment_jaccard and config.k is None:
         k, rule, (centres, raw_labels, dendrogram), refits = _reproducible_k(

@@ -71,6 +71,16 @@ def test_chosen_k_follows_the_share_silhouette_and_jaccard_rules(demo_build: Dbt
     assert chosen["silhouette"] == eligible[eligible["k"] < best["k"]]["silhouette"].max()
     profiles = demo_build.query("select segment_jaccard, is_reproducible from segment_profiles")
     assert profiles["is_reproducible"].all() and len(profiles) == chosen["k"]
+    # the library's progress lines are in the build's output, with the time of each step
+    for line in (
+        "shopseg: k=8: lowest segment bootstrap Jaccard",
+        f"shopseg: k=8 fitted on {int(run['fit_sample_size'])} customers (",  # then the step
+        "shopseg: chose k=7 (best silhouette among k meeting shop_min_segment_share, then "
+        "stepped down from k=8",
+        "refits the k rule made",
+        "shopseg: permutation importance on",
+    ):
+        assert line in demo_build.output
 
 
 def test_rebuild_on_same_data_keeps_ids_names_and_model(

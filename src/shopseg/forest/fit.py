@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -22,6 +24,8 @@ from shopseg.rules import impute
 
 # scikit-learn warns when the holdout has one class: expected for a single-segment fallback
 SINGLE_LABEL = "A single label was found"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ def fit_sample(sample: ForestSample) -> ForestFit:
         The sample with the fitted forest and rule tree.
     """
     config = sample.config
+    started = time.perf_counter()
     x_train = impute(sample.raw_train, sample.medians)
     n_train = len(sample.y_train)
     leaf = _leaf_size(config.min_samples_leaf, n_train, len(np.unique(sample.segments_train)))
@@ -57,11 +62,19 @@ def fit_sample(sample: ForestSample) -> ForestFit:
         n_jobs=config.n_jobs,
         random_state=config.random_state,
     ).fit(x_train, sample.y_train)
+    grown = time.perf_counter()
     tree = DecisionTreeClassifier(
         max_depth=config.rules_max_depth,
         min_samples_leaf=max(leaf, math.ceil(config.rules_min_leaf_share * n_train)),
         random_state=config.random_state,
     ).fit(x_train, sample.segments_train)
+    log.info(
+        "shopseg: forest of %d trees grown on %d customers (%.1fs), rule tree (%.1fs)",
+        config.n_estimators,
+        n_train,
+        grown - started,
+        time.perf_counter() - grown,
+    )
     return with_models(sample, forest, tree)
 
 
@@ -150,6 +163,7 @@ def holdout_importance(fit: ForestFit, x_holdout: np.ndarray) -> pd.DataFrame:
     out.attrs["customers"] = 0
     if n == 0:
         return out
+    started = time.perf_counter()
     rows = sample_rows(n, fit.config.importance_sample_size, fit.config.random_state + 2)
     result = permutation_importance(
         fit.forest,
@@ -163,6 +177,12 @@ def holdout_importance(fit: ForestFit, x_holdout: np.ndarray) -> pd.DataFrame:
     out["mean"] = result.importances_mean
     out["std"] = result.importances_std
     out.attrs["customers"] = len(rows)
+    log.info(
+        "shopseg: permutation importance on %d holdout customers, %d shuffles per feature (%.1fs)",
+        len(rows),
+        fit.config.importance_repeats,
+        time.perf_counter() - started,
+    )
     return out
 
 
