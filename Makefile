@@ -155,16 +155,18 @@ java:
 clean:
 	rm -rf target logs warehouse data dbt_packages
 
-## bench: time dbt build and a naive pandas baseline on 10k, 100k and 1M demo customers
+## bench: time the production dbt build, a naive pandas baseline and the floor (one DuckDB
+## query) on 10k, 100k, 200k and 1M customers of the demo and of a second family
 ## (developer tooling in bench/, not installed); BENCH_ARGS adds flags, e.g.
-## BENCH_ARGS="--scales 10k,100k --skip-baseline"
-BENCH_CUSTOMERS ?= 10000,100000,1000000
+## BENCH_ARGS="--skip-baseline"
+BENCH_CUSTOMERS ?= 10000,100000,200000,1000000
+BENCH_FAMILIES ?= demo,fashion_no_events
 BENCH_EVENTS ?= 50
 BENCH_ARGS ?=
 .PHONY: bench
 bench: setup
-	$(BIN)/python -m bench --customers $(BENCH_CUSTOMERS) --events-per-customer $(BENCH_EVENTS) \
-	  --out bench/out --results bench/results.md $(BENCH_ARGS)
+	$(BIN)/python -m bench --customers $(BENCH_CUSTOMERS) --families $(BENCH_FAMILIES) \
+	  --events-per-customer $(BENCH_EVENTS) --out bench/out --results bench/results.md $(BENCH_ARGS)
 
 ## report: static HTML segment report (inline SVG charts) of the published DuckDB file;
 ## REPORT_ARGS adds flags, e.g. REPORT_ARGS="--screenshot warehouse/report.png"

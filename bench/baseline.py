@@ -51,15 +51,25 @@ STAGES = ("load", "features", "sweep", "final_fit", "forest")
 SESSION_GAP = pd.Timedelta(minutes=30)
 MIN_AGE, MAX_AGE = 14, 110
 T = TypeVar("T")
+NO_EVENTS = pd.DataFrame(
+    {
+        "event_id": pd.Series(dtype="int64"),
+        "customer_id": pd.Series(dtype="int64"),
+        "session_id": pd.Series(dtype="object"),
+        "event_type": pd.Series(dtype="object"),
+        "occurred_at": pd.Series(dtype="datetime64[us]"),
+    }
+)
 
 
 def load_tables(input_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Read the customers, orders and events parquet files of a shop folder."""
     folder = Path(input_dir)
+    events = folder / "events.parquet"  # a shop without events: no sessions, views, cart adds
     return {
         "customers": pd.read_parquet(folder / "customers.parquet"),
         "orders": pd.read_parquet(folder / "orders.parquet"),
-        "events": pd.read_parquet(folder / "events.parquet"),
+        "events": pd.read_parquet(events) if events.exists() else NO_EVENTS.copy(),
     }
 
 
@@ -152,7 +162,7 @@ def event_features(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 def build_features(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per customer seen anywhere, with the 13 default shopseg features."""
     orders, customers, events = tables["orders"], tables["customers"], tables["events"]
-    as_of = max(orders["ordered_at"].max(), events["occurred_at"].max())
+    as_of = pd.concat([orders["ordered_at"], events["occurred_at"]]).max()
     frame = (
         customer_features(customers, as_of)
         .join(order_features(orders, as_of), how="outer")
@@ -166,7 +176,8 @@ def build_features(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def scale(features: pd.DataFrame) -> np.ndarray:
-    """Impute missing values with the median and standardise every column."""
+    """Impute missing values with the median and standardise every column (all-null dropped)."""
+    features = features.dropna(axis="columns", how="all")  # e.g. last visit without events
     return StandardScaler().fit_transform(features.fillna(features.median()))
 
 

@@ -1,6 +1,9 @@
-"""Benchmark `dbt build` (and a naive pandas baseline) on demo shops of growing size.
+"""Benchmark `dbt build` (and a naive pandas baseline) on shops of growing size.
 
-Run from the repository root as ``python -m bench`` (``make bench``).
+The shops are the demo generator's and, as a second family written from another
+description, those of `shopseg.evaluate.families`. Each scale also times the floor
+(`bench.floor`: one plain DuckDB query of the core per-customer aggregates). Run from the
+repository root as ``python -m bench`` (``make bench``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -23,7 +27,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SCALES = "10000,100000,1000000"
+DEFAULT_SCALES = "10000,100000,200000,1000000"
+# the second family: no events table, so its 1M shop fits the baseline's memory here (the
+# event-bearing families draw 150-165 events per customer: 150M+ events at 1M)
+DEFAULT_FAMILIES = "demo,fashion_no_events"
+DEMO = "demo"
 INPUT_TABLES = ("customers", "orders", "order_items", "products", "events")
 TOP_NODES = 12
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -77,6 +85,8 @@ class Scale:
     gen_cached: bool = False
     dbt: dict[str, Any] | None = None  # Measurement fields + nodes, elapsed, status counts
     baseline: dict[str, Any] | None = None  # Measurement fields + stages, k, accuracy
+    family: str = DEMO  # the generator: demo, or a name of shopseg.evaluate.families.FAMILIES
+    floor: dict[str, Any] | None = None  # Measurement fields + the query's own seconds
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,48 +315,79 @@ def layer_totals(nodes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 
 
-def generator_digest() -> str:
-    """Return a short digest of the demo generator's sources.
+def generator_digest(family: str = DEMO) -> str:
+    """Return a short digest of a generator's sources.
+
+    Parameters
+    ----------
+    family : str, default "demo"
+        demo (every ``.py`` file of ``shopseg.demo``) or a family of
+        ``shopseg.evaluate.families`` (that module).
 
     Returns
     -------
     str
-        16 hex digits of the SHA-256 over every ``.py`` file of ``shopseg.demo`` (names and
-        bytes): any change to the generator changes it.
+        16 hex digits of the SHA-256 over the files' names and bytes: any change to the
+        generator changes it.
     """
     from shopseg import demo
+    from shopseg.evaluate import families
 
-    package = Path(demo.__file__).parent
+    if family == DEMO:
+        package = Path(demo.__file__).parent
+        paths = sorted(package.rglob("*.py"))
+    else:
+        package = Path(families.__file__).parent
+        paths = [Path(families.__file__)]
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
+    for path in paths:
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def generate_data(
-    data_dir: Path, customers: int, events_per_customer: float, seed: int, regenerate: bool
+    data_dir: Path,
+    customers: int,
+    events_per_customer: float,
+    seed: int,
+    regenerate: bool,
+    family: str = DEMO,
 ) -> tuple[dict[str, int], float, bool]:
-    """Generate a demo shop (or reuse an identical earlier one); return rows, seconds, cached."""
+    """Generate a shop (or reuse an identical earlier one); return rows, seconds, cached.
+
+    The demo generator takes the seed and the events per customer; a family of
+    `shopseg.evaluate.families` draws with its own seed and its own events (none for a
+    family without an events table), as `make eval` does.
+    """
     from shopseg import demo
+    from shopseg.evaluate import families
 
     meta_path = data_dir / ".bench.json"
-    wanted = {
+    wanted: dict[str, Any] = {
         "customers": customers,
-        "events_per_customer": events_per_customer,
-        "seed": seed,
-        "generator": generator_digest(),  # a changed generator regenerates
+        "family": family,
+        "generator": generator_digest(family),  # a changed generator regenerates
     }
+    if family == DEMO:
+        wanted |= {"events_per_customer": events_per_customer, "seed": seed}
     if not regenerate and meta_path.exists():
         meta = json.loads(meta_path.read_text())
-        complete = all((data_dir / f"{t}.parquet").exists() for t in INPUT_TABLES)
-        if complete and all(meta.get(k) == v for k, v in wanted.items()):
+        tables = [t for t in INPUT_TABLES if t in meta.get("rows", {})]  # a family may lack one
+        complete = all((data_dir / f"{t}.parquet").exists() for t in tables)
+        if complete and meta.get("rows") and all(meta.get(k) == v for k, v in wanted.items()):
             return meta["rows"], meta["seconds"], True
     shutil.rmtree(data_dir, ignore_errors=True)
     started = time.perf_counter()
-    rows = demo.generate_to(
-        data_dir, customers=customers, events_per_customer=events_per_customer, seed=seed
-    )
+    if family == DEMO:
+        rows = demo.generate_to(
+            data_dir, customers=customers, events_per_customer=events_per_customer, seed=seed
+        )
+    else:
+        tables = families.generate_family(families.FAMILIES[family], customers)
+        families.write_tables(tables, data_dir)
+        rows = {name: len(frame) for name, frame in tables.items() if name in INPUT_TABLES}
+        del tables
     seconds = time.perf_counter() - started
     try:
         import pyarrow as pa
@@ -386,10 +427,11 @@ def run_dbt(
         "DBT_TARGET_PATH": str(target.resolve()),
         "DBT_LOG_PATH": str((work / "logs").resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "SHOPSEG_THREADS": str(os.cpu_count() or 2),  # as make build: one thread per core
     }
     trace: list[tuple[float, int]] = []
     m = measure(
-        [_dbt_executable(), "build"],
+        [_dbt_executable(), "build", "--selector", "production"],  # what make build runs
         project,
         env,
         work / "dbt.log",
@@ -414,7 +456,65 @@ def run_dbt(
         "node_status": counts,
         "nodes_at_peak": at_peak,
         "nodes": [asdict(n) for n in nodes],
+        "steps": timed_steps(work / "logs" / "dbt.log"),
         "log": str(work / "dbt.log.out"),
+    }
+
+
+_STEP = re.compile(r"\]: (shopseg: .*\((\d+(?:\.\d+)?)s\))\s*$")
+
+
+def timed_steps(log_file: Path) -> list[dict[str, Any]]:
+    """The timed steps the Python models logged (`shopseg: ... (1.2s)` lines of dbt.log).
+
+    Parameters
+    ----------
+    log_file : pathlib.Path
+        dbt's log file of the build.
+
+    Returns
+    -------
+    list of dict
+        In log order: the line (without dbt's prefix) and its seconds; none without the file.
+    """
+    if not log_file.exists():
+        return []
+    steps = []
+    for line in log_file.read_text(errors="replace").splitlines():
+        match = _STEP.search(line)
+        if match:
+            steps.append({"line": match.group(1), "seconds": float(match.group(2))})
+    return steps
+
+
+def run_floor(
+    project: Path,
+    data_dir: Path,
+    run_dir: Path,
+    memory_limit: int | None,
+    timeout: float | None,
+    interval: float,
+) -> dict[str, Any]:
+    """One measured run of the floor query (`python -m bench.floor`)."""
+    work = run_dir / "floor"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    out = (work / "customers.parquet").resolve()
+    cmd = [sys.executable, "-m", "bench.floor", "--input", str(data_dir.resolve())]
+    cmd += ["--out", str(out)]
+    path = os.pathsep.join(p for p in (str(_CHECKOUT), os.environ.get("PYTHONPATH")) if p)
+    env = os.environ | {"PYTHONPATH": path}
+    trace: list[tuple[float, int]] = []
+    m = measure(cmd, project, env, work / "floor.log", interval, memory_limit, timeout, trace)
+    report: dict[str, Any] = {}
+    lines = (work / "floor.log.out").read_text().strip().splitlines()
+    if lines:
+        with contextlib.suppress(json.JSONDecodeError):
+            report = json.loads(lines[-1])
+    report.pop("status", None)
+    return asdict(m) | {
+        "query_seconds": report.get("seconds"),
+        "customers": report.get("customers"),
     }
 
 
@@ -542,6 +642,7 @@ def _short(unique_id: str) -> str:
 def summary_rows(scales: Sequence[Scale]) -> list[list[str]]:
     """The summary table (header first) shared by the terminal and the markdown report."""
     header = [
+        "family",
         "customers",
         "events",
         "data gen s",
@@ -553,6 +654,8 @@ def summary_rows(scales: Sequence[Scale]) -> list[list[str]]:
         "baseline peak RSS",
         "time dbt/base",
         "memory dbt/base",
+        "floor s",
+        "time dbt/floor",
     ]
     rows = [header]
     for s in scales:
@@ -562,8 +665,10 @@ def summary_rows(scales: Sequence[Scale]) -> list[list[str]]:
             top = dbt["nodes"][0]
             slowest = f"{_short(top['unique_id'])} ({top['seconds']:.1f})"
         gen = _sec(s.gen_seconds) + (" (cached)" if s.gen_cached else "")
+        floor = s.floor
         rows.append(
             [
+                s.family,
                 f"{s.customers:,}",
                 f"{s.rows.get('events', 0):,}",
                 gen,
@@ -578,6 +683,10 @@ def summary_rows(scales: Sequence[Scale]) -> list[list[str]]:
                 else "-",
                 _ratio(dbt["peak_tree_rss"], base["peak_tree_rss"])
                 if _ok(dbt) and _ok(base)
+                else "-",
+                _wall(floor),
+                _ratio(dbt["wall_seconds"], floor["wall_seconds"])
+                if _ok(dbt) and _ok(floor)
                 else "-",
             ]
         )
@@ -647,7 +756,8 @@ def scale_section(s: Scale) -> str:
     gen = _sec(s.gen_seconds) + (" (cached from an earlier run)" if s.gen_cached else "")
     rows = ", ".join(f"{k} {v:,}" for k, v in s.rows.items())
     out = [
-        f"## {s.customers:,} customers × {s.events_per_customer:g} events",
+        f"## {s.family}: {s.customers:,} customers"
+        + (f" × {s.events_per_customer:g} events" if s.family == DEMO else ""),
         "",
         f"- data: {rows}; generation {gen} s (not in any total)",
     ]
@@ -703,6 +813,15 @@ def scale_section(s: Scale) -> str:
             out += [markdown_table(table), ""]
             layer_rows = [["layer", "seconds"]] + [[k, f"{v:.1f}"] for k, v in layers.items()]
             out += ["Summed node time per layer:", "", markdown_table(layer_rows), ""]
+        steps = dbt.get("steps") or []
+        if steps:
+            out += [
+                "Timed steps inside the Python models (their `shopseg:` lines in dbt's log, in"
+                " order; the rest of a node's time is reading, writing and untimed work):",
+                "",
+                *[f"- {step['line']}" for step in steps],
+                "",
+            ]
     else:
         out.append("- dbt build: skipped")
     base = s.baseline
@@ -728,7 +847,73 @@ def scale_section(s: Scale) -> str:
             )
     else:
         out.append("- baseline: skipped")
+    floor = s.floor
+    if floor:
+        out.append(_run_line("floor (one DuckDB query, `bench.floor`)", floor))
+        if floor.get("query_seconds") is not None:
+            out.append(
+                f"- floor: the query itself {floor['query_seconds']:.1f} s for"
+                f" {floor.get('customers') or 0:,} customers"
+            )
+        if _ok(dbt) and _ok(floor):
+            ratio = _ratio(dbt["wall_seconds"], floor["wall_seconds"])
+            out.append(f"- shopseg / floor: time {ratio}")
     return "\n".join(out) + "\n"
+
+
+def _verdict(value: float, limit: float, at_least: bool, unit: str = "×") -> str:
+    """'met', or how far a figure is from its target."""
+    if (value >= limit) if at_least else (value <= limit):
+        return "met"
+    factor = limit / value if at_least else value / limit
+    return f"not met: {factor:.2f}× away from {limit:g}{unit}"
+
+
+def targets(scales: Sequence[Scale]) -> list[str]:
+    """Issue #16's targets against this run's figures, per family (markdown bullets)."""
+    lines = []
+    for family in dict.fromkeys(s.family for s in scales):
+        at = {s.customers: s for s in scales if s.family == family}
+        for customers, want in ((100_000, 3.0), (200_000, 3.0), (1_000_000, 5.0)):
+            s = at.get(customers)
+            if not s or not (_ok(s.dbt) and _ok(s.baseline)):
+                lines.append(f"- {family}, {customers:,}: not measured in this report")
+                continue
+            speed = s.baseline["wall_seconds"] / s.dbt["wall_seconds"]
+            memory = s.dbt["peak_tree_rss"] / s.baseline["peak_tree_rss"]
+            lines.append(
+                f"- {family}, {customers:,}: {speed:.2f}× faster than the baseline (target ≥"
+                f" {want:g}×: {_verdict(speed, want, True)}); peak memory {memory:.2f}× the"
+                f" baseline's (target ≤ 0.5×: {_verdict(memory, 0.5, False)})"
+            )
+        million = at.get(1_000_000)
+        if million and _ok(million.dbt) and _ok(million.floor):
+            ratio = million.dbt["wall_seconds"] / million.floor["wall_seconds"]
+            peak = million.dbt["peak_tree_rss"] / _GIB
+            lines.append(
+                f"- {family}, 1,000,000: the build takes {ratio:.1f}× the floor (target ≤ 8×:"
+                f" {_verdict(ratio, 8.0, False)}); peak RSS {peak:.2f} GiB (target ≤ 4 GiB:"
+                f" {_verdict(peak, 4.0, False, ' GiB')})"
+            )
+        mid = at.get(200_000)
+        if mid and _ok(mid.dbt) and mid.dbt.get("dbt_elapsed") is not None:
+            fixed = 1 - mid.dbt["dbt_elapsed"] / mid.dbt["wall_seconds"]
+            lines.append(
+                f"- {family}, 200,000: start-up, parse and artifacts are {fixed:.0%} of the"
+                f" build (target ≤ 10%: {_verdict(fixed * 100, 10.0, False, '%')})"
+            )
+        small, large = at.get(100_000), at.get(1_000_000)
+        if small and large and _ok(small.dbt) and _ok(large.dbt):
+            grow = large.dbt["wall_seconds"] / small.dbt["wall_seconds"]
+            lines.append(
+                f"- {family}, 100,000 → 1,000,000: the build grows {grow:.2f}× (target ≤ 4×:"
+                f" {_verdict(grow, 4.0, False)})"
+            )
+    lines.append(
+        "- the demo's no-change rebuild (`make build` twice) and the install time are not"
+        " measured here: see CHANGELOG.md and the issue's closing notes"
+    )
+    return lines
 
 
 def markdown_report(machine: Mapping[str, Any], scales: Sequence[Scale]) -> str:
@@ -739,11 +924,17 @@ def markdown_report(machine: Mapping[str, Any], scales: Sequence[Scale]) -> str:
         "# shopseg benchmark",
         "",
         "Written by `make bench` (`python -m bench`). dbt wall time and memory are"
-        " for the whole `dbt build` (parse, every model, every test) on a fresh DuckDB file;"
-        " data generation is timed separately and excluded. Peak RSS is the maximum, over"
-        " samples every ~0.1 s, of the resident memory summed over the process tree. The"
-        " baseline is `python -m bench.baseline` (pandas features, K-means sweep k = 3..8 and"
-        " the final fit on every row, RandomForest on 80%).",
+        " for the whole production build `make build` runs (`dbt build --selector"
+        " production`: parse, every model and data test, no unit tests; one thread per core)"
+        " on a fresh DuckDB file; data generation is timed separately and excluded. Peak RSS"
+        " is the maximum, over samples every ~0.1 s, of the resident memory summed over the"
+        " process tree. The baseline is `python -m bench.baseline` (pandas features, K-means"
+        " sweep k = 3..8 and the final fit on every row, RandomForest on 80%). The floor is"
+        " `python -m bench.floor`: one DuckDB query of the core per-customer aggregates"
+        " (orders, revenue, recency, sessions by the 30-minute gap rule, product views, cart"
+        " adds) written to Parquet. Families: **demo** (`shopseg.demo`) and the"
+        " `shopseg.evaluate.families` shops `make eval` uses (**fashion_no_events**: no"
+        " events table, lognormal spend).",
         "",
         f"Machine: {machine['cores']} cores ({machine['usable_cores']} usable), {machine['cpu']},"
         f" {machine['ram_gib']} GiB RAM, Python {machine['python']}, {machine['platform']}.",
@@ -753,16 +944,31 @@ def markdown_report(machine: Mapping[str, Any], scales: Sequence[Scale]) -> str:
         "",
         markdown_table(summary_rows(scales)),
         "",
+        "Targets of issue #16 (ratios of runs in this report):",
+        "",
+        *targets(scales),
+        "",
     ]
-    if len(scales) > 1:
-        lines += ["Growth between scales:", "", markdown_table(growth(scales)), ""]
+    for family in dict.fromkeys(s.family for s in scales):
+        same = [s for s in scales if s.family == family]
+        if len(same) > 1:
+            lines += [f"Growth between scales ({family}):", "", markdown_table(growth(same)), ""]
     lines += [scale_section(s) for s in scales]
     return "\n".join(lines)
 
 
 def _scale_key(s: Scale) -> str:
-    """Key of a scale in results.json."""
-    return f"{s.customers}x{s.events_per_customer:g}"
+    """Key of a scale in results.json (the demo's as before families existed)."""
+    if s.family == DEMO:
+        return f"{s.customers}x{s.events_per_customer:g}"
+    return f"{s.family}-{s.customers}"
+
+
+def _folder(family: str, customers: int, events_per_customer: float) -> str:
+    """The data and run folder name of one scale."""
+    if family == DEMO:
+        return f"customers-{customers}-epc-{events_per_customer:g}"
+    return f"{family}-customers-{customers}"
 
 
 def load_results(path: Path) -> dict[str, Scale]:
@@ -786,54 +992,69 @@ def run_bench(
     skip_dbt: bool = False,
     skip_baseline: bool = False,
     regenerate: bool = False,
+    skip_floor: bool = False,
     memory_limit_gb: float | None = None,
     timeout: float | None = None,
     seed: int = 42,
     interval: float = 0.1,
     fresh: bool = False,
+    families: Sequence[str] = (DEMO,),
 ) -> tuple[dict[str, Any], list[Scale]]:
-    """Generate, build and baseline each scale; merge into out/results.json; return all."""
+    """Generate, build, baseline and floor each family's scales; merge into out/results.json.
+
+    Returns the machine and every scale known of these families (this run's and earlier
+    ones' of the same shape), families in the order given, then by customers.
+    """
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / "results.json"
     known = {} if fresh else load_results(results_path)
     machine = machine_info()
-    for customers in scales:
-        data_dir = out / "data" / f"customers-{customers}-epc-{events_per_customer:g}"
-        run_dir = out / "runs" / f"customers-{customers}-epc-{events_per_customer:g}"
-        _say(f"[{customers:,}] generating data in {data_dir} ...")
+    for family, customers in [(f, c) for f in families for c in scales]:
+        folder = _folder(family, customers, events_per_customer)
+        data_dir, run_dir = out / "data" / folder, out / "runs" / folder
+        label = f"{family} {customers:,}"
+        _say(f"[{label}] generating data in {data_dir} ...")
         rows, gen_seconds, cached = generate_data(
-            data_dir, customers, events_per_customer, seed, regenerate
+            data_dir, customers, events_per_customer, seed, regenerate, family
         )
-        _say(f"[{customers:,}] data: {rows} in {gen_seconds:.1f} s{' (cached)' if cached else ''}")
-        scale = Scale(customers, events_per_customer, rows, gen_seconds, cached)
+        _say(f"[{label}] data: {rows} in {gen_seconds:.1f} s{' (cached)' if cached else ''}")
+        scale = Scale(customers, events_per_customer, rows, gen_seconds, cached, family=family)
         previous = known.get(_scale_key(scale))
         if previous and previous.rows == rows:
-            scale.dbt, scale.baseline = previous.dbt, previous.baseline
+            scale.dbt, scale.baseline, scale.floor = previous.dbt, previous.baseline, previous.floor
         if not skip_dbt:
-            _say(f"[{customers:,}] dbt build ...")
+            _say(f"[{label}] dbt build ...")
             limit = memory_limit_bytes(memory_limit_gb)
             scale.dbt = run_dbt(project, data_dir, run_dir, limit, timeout, interval)
             _say(
-                f"[{customers:,}] dbt build: {scale.dbt['status']} in"
+                f"[{label}] dbt build: {scale.dbt['status']} in"
                 f" {scale.dbt['wall_seconds']:.1f} s, peak {_gib(scale.dbt['peak_tree_rss'])}"
             )
         if not skip_baseline:
-            _say(f"[{customers:,}] baseline ...")
+            _say(f"[{label}] baseline ...")
             limit = memory_limit_bytes(memory_limit_gb)
             scale.baseline = run_baseline(project, data_dir, run_dir, limit, timeout, interval)
             _say(
-                f"[{customers:,}] baseline: {scale.baseline['status']} in"
+                f"[{label}] baseline: {scale.baseline['status']} in"
                 f" {scale.baseline['wall_seconds']:.1f} s,"
                 f" peak {_gib(scale.baseline['peak_tree_rss'])}"
             )
+        if not skip_floor:
+            scale.floor = run_floor(project, data_dir, run_dir, None, timeout, interval)
+            _say(f"[{label}] floor: {scale.floor['status']} in {scale.floor['wall_seconds']:.1f} s")
         known[_scale_key(scale)] = scale
         payload = {
             "machine": machine,
             "scales": {k: asdict(v) for k, v in known.items()},
         }
         results_path.write_text(json.dumps(payload, indent=1))
-    same_shape = [s for s in known.values() if s.events_per_customer == events_per_customer]
-    return machine, sorted(same_shape, key=lambda s: s.customers)
+    order = {f: i for i, f in enumerate(families)}
+    same_shape = [
+        s
+        for s in known.values()
+        if s.family in order and (s.family != DEMO or s.events_per_customer == events_per_customer)
+    ]
+    return machine, sorted(same_shape, key=lambda s: (order[s.family], s.customers))
 
 
 def _say(message: str) -> None:
@@ -871,12 +1092,19 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_SCALES,
         help=f"comma-separated customer counts, 100k / 1M allowed (default {DEFAULT_SCALES})",
     )
-    parser.add_argument("--events-per-customer", type=float, default=50.0)
+    parser.add_argument("--events-per-customer", type=float, default=50.0, help="demo only")
+    parser.add_argument(
+        "--families",
+        default=DEFAULT_FAMILIES,
+        help=f"comma-separated generators: demo and names of shopseg.evaluate.families"
+        f" (default {DEFAULT_FAMILIES})",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/out"), help="working folder")
     parser.add_argument("--results", type=Path, default=Path("bench/results.md"))
     parser.add_argument("--project-dir", type=Path, default=Path("."), help="the dbt project")
     parser.add_argument("--skip-baseline", action="store_true", help="only run dbt build")
     parser.add_argument("--skip-dbt", action="store_true", help="only run the baseline")
+    parser.add_argument("--skip-floor", action="store_true", help="do not time the floor query")
     parser.add_argument("--regenerate", action="store_true", help="regenerate cached data")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results.json")
     parser.add_argument(
@@ -894,6 +1122,12 @@ def main(argv: list[str] | None = None) -> int:
         scales = parse_scales(args.scales)
     except ValueError as exc:
         parser.error(str(exc))
+    from shopseg.evaluate.families import FAMILIES
+
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    unknown = [f for f in families if f != DEMO and f not in FAMILIES]
+    if unknown or not families:
+        parser.error(f"--families: unknown {unknown}; known: {[DEMO, *FAMILIES]}")
     project = args.project_dir.resolve()
     if not (project / "dbt_project.yml").exists():
         parser.error(f"{project} has no dbt_project.yml (use --project-dir)")
@@ -910,6 +1144,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         interval=args.interval,
         fresh=args.fresh,
+        families=families,
+        skip_floor=args.skip_floor,
     )
     print(text_table(summary_rows(all_scales)))
     if len(all_scales) > 1:

@@ -17,7 +17,7 @@ from shopseg import demo
 # bench/ is developer tooling in the checkout, not part of the installed package
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from bench import baseline, harness  # noqa: E402
+from bench import baseline, floor, harness  # noqa: E402
 
 ALLOCATE_MB = 200
 
@@ -304,3 +304,102 @@ def test_run_bench_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
     assert "slowest node" in report and "shopseg / baseline" in report
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert list(saved["scales"]) == ["1500x10"]
+    assert scale.floor is not None and scale.floor["status"] == "ok", scale.floor
+    assert scale.floor["customers"] > 0 and "shopseg / floor" in report
+    # the production build: no unit test runs; the Python models' timed steps are read
+    assert not [n for n in scale.dbt["nodes"] if n["unique_id"].startswith("unit_test.")]
+    assert any("permutation importance" in step["line"] for step in scale.dbt["steps"])
+
+
+def test_generate_data_writes_a_family_without_events(tmp_path: Path) -> None:
+    first = harness.generate_data(tmp_path / "f", 400, 50, 1, False, "fashion_no_events")
+    again = harness.generate_data(tmp_path / "f", 400, 99, 2, False, "fashion_no_events")
+    rows, _, cached = first
+    assert not cached and again[2]  # its own seed and events: the demo's settings do not apply
+    assert "events" not in rows and rows["customers"] == 400
+    assert not (tmp_path / "f" / "events.parquet").exists()
+    assert harness.generator_digest("fashion_no_events") != harness.generator_digest()
+
+
+def test_baseline_runs_on_a_shop_without_events(tmp_path: Path) -> None:
+    harness.generate_data(tmp_path / "f", 600, 50, 1, False, "fashion_no_events")
+    report = baseline.run(tmp_path / "f")
+    assert report["status"] == "ok" and report["customers"] == 600
+
+
+def _floor_shop(folder: Path, with_events: bool = True) -> Path:
+    folder.mkdir(parents=True)
+    at = pd.Timestamp("2026-06-30 12:00")
+    pd.DataFrame(
+        {
+            "order_id": [1, 2, 3, 4],
+            "customer_id": [10, 10, 10, 11],
+            "ordered_at": [at - pd.Timedelta(days=d) for d in (30, 5, 1, 0)],
+            "order_total": [20.0, 30.0, 99.0, 5.0],
+            "status": ["completed", " Completed", "cancelled", None],
+        }
+    ).to_parquet(folder / "orders.parquet")
+    if with_events:
+        minutes = [0, 10, 40, 71, 0, 5]  # customer 10: 10 min, then 30 and 31 min gaps
+        pd.DataFrame(
+            {
+                "event_id": range(1, 7),
+                "customer_id": [10, 10, 10, 10, 12, 12],
+                "session_id": [None] * 6,
+                "event_type": ["product_view", "add_to_cart", "page_view", "Product_View"]
+                + ["product_view", "add_to_cart"],
+                "occurred_at": [at + pd.Timedelta(minutes=m) for m in minutes],
+            }
+        ).to_parquet(folder / "events.parquet")
+    return folder
+
+
+def test_floor_aggregates_match_hand_computed_values(tmp_path: Path) -> None:
+    shop = _floor_shop(tmp_path / "shop")
+    assert floor.main(["--input", str(shop), "--out", str(tmp_path / "f.parquet")]) == 0
+    got = pd.read_parquet(tmp_path / "f.parquet").sort_values("customer_id")
+    got = got.set_index("customer_id").astype("float64")
+    # 10: two completed orders (50.0, last 5 days ago), sessions at 0 (+10), 40 (30 min is
+    # not more than the gap), 71 (31 min is): 2 sessions; 11: a null status counts as
+    # completed; 12: events only
+    assert got.loc[10].tolist() == [2, 50.0, 5, 2, 2, 1]
+    assert got.loc[11, ["order_count", "revenue", "recency_days"]].tolist() == [1, 5.0, 0]
+    assert got.loc[12, ["session_count", "product_views", "cart_adds"]].tolist() == [1, 1, 1]
+    assert np.isnan(got.loc[12, "order_count"])
+
+
+def test_floor_runs_without_events(tmp_path: Path) -> None:
+    shop = _floor_shop(tmp_path / "shop", with_events=False)
+    floor.main(["--input", str(shop), "--out", str(tmp_path / "f.parquet")])
+    got = pd.read_parquet(tmp_path / "f.parquet")
+    assert list(got.columns) == ["customer_id", "order_count", "revenue", "recency_days"]
+    assert sorted(got["customer_id"]) == [10, 11]
+
+
+def test_timed_steps_are_read_from_dbts_log(tmp_path: Path) -> None:
+    log = tmp_path / "dbt.log"
+    log.write_text(
+        "\x1b[0m18:24:31.17 [info ] [Thread-1 (]: shopseg: k=8 fitted on 5128 customers (0.1s)\n"
+        "\x1b[0m18:24:31.20 [info ] [Thread-1 (]: shopseg: scored 5128 customers with model x\n"
+        "\x1b[0m18:24:34.91 [info ] [Thread-2 (]: shopseg: permutation importance (12.5s)\n"
+    )
+    steps = harness.timed_steps(log)
+    assert [s["seconds"] for s in steps] == [0.1, 12.5]
+    assert steps[0]["line"] == "shopseg: k=8 fitted on 5128 customers (0.1s)"
+    assert harness.timed_steps(tmp_path / "absent.log") == []
+
+
+def test_targets_say_met_or_how_far() -> None:
+    small, large = _scales()
+    small.floor = _run("ok", 2.0, 2**28)
+    mid = harness.Scale(200_000, 50, {"events": 10_000_000}, 10.0)
+    mid.dbt = _run("ok", 30.0, 2**30) | {"dbt_elapsed": 24.0}
+    mid.baseline = _run("ok", 60.0, 2**31)
+    lines = harness.targets([small, mid, large])
+    text = "\n".join(lines)
+    # 100k: baseline 40 s / dbt 20 s = 2x, against 3x; memory 0.5x: met
+    assert "demo, 100,000: 2.00× faster than the baseline (target ≥ 3×: not met: 1.50× away" in text
+    assert "peak memory 0.50× the baseline's (target ≤ 0.5×: met)" in text
+    assert "demo, 200,000: start-up, parse and artifacts are 20% of the build" in text
+    assert "demo, 1,000,000: not measured in this report" in text  # the baseline was stopped
+    assert "grows 5.00× (target ≤ 4×: not met: 1.25× away from 4×)" in text
