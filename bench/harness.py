@@ -866,7 +866,8 @@ def _verdict(value: float, limit: float, at_least: bool, unit: str = "×") -> st
     if (value >= limit) if at_least else (value <= limit):
         return "met"
     factor = limit / value if at_least else value / limit
-    return f"not met: {factor:.2f}× away from {limit:g}{unit}"
+    shown = f"{factor:.2f}" if factor >= 1.005 else f"{factor:.3f}"
+    return f"not met: {shown}× away from {limit:g}{unit}"
 
 
 def targets(scales: Sequence[Scale]) -> list[str]:
@@ -1148,9 +1149,11 @@ def main(argv: list[str] | None = None) -> int:
         skip_floor=args.skip_floor,
     )
     print(text_table(summary_rows(all_scales)))
-    if len(all_scales) > 1:
-        print()
-        print(text_table(growth(all_scales)))
+    for family in families:
+        same = [s for s in all_scales if s.family == family]
+        if len(same) > 1:
+            print(f"\ngrowth ({family}):")
+            print(text_table(growth(same)))
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(markdown_report(machine, all_scales))
     print(f"\nreport: {args.results}  raw: {args.out / 'results.json'}")
