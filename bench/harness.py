@@ -429,6 +429,17 @@ def run_dbt(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "SHOPSEG_THREADS": str(os.cpu_count() or 2),  # as make build: one thread per core
     }
+    # a scheduled build reuses the saved parse of the one before (target/partial_parse.msgpack):
+    # the full parse a project change costs is timed on its own, then the build reuses it
+    parse = measure(
+        [_dbt_executable(), "parse"],
+        project,
+        env,
+        work / "parse.log",
+        interval,
+        memory_limit,
+        timeout,
+    )
     trace: list[tuple[float, int]] = []
     m = measure(
         [_dbt_executable(), "build", "--selector", "production"],  # what make build runs
@@ -458,6 +469,7 @@ def run_dbt(
         "nodes": [asdict(n) for n in nodes],
         "steps": timed_steps(work / "logs" / "dbt.log"),
         "log": str(work / "dbt.log.out"),
+        "parse": asdict(parse),
     }
 
 
@@ -764,6 +776,14 @@ def scale_section(s: Scale) -> str:
     dbt = s.dbt
     if dbt:
         out.append(_run_line("dbt build", dbt))
+        if dbt.get("parse"):
+            out.append(
+                _run_line(
+                    "dbt parse before it (full: once per change of the project; the"
+                    " build then reuses its saved parse, as a scheduled build does)",
+                    dbt["parse"],
+                )
+            )
         if dbt.get("dbt_elapsed") is not None:
             startup = dbt["wall_seconds"] - dbt["dbt_elapsed"]
             out.append(
@@ -926,8 +946,10 @@ def markdown_report(machine: Mapping[str, Any], scales: Sequence[Scale]) -> str:
         "",
         "Written by `make bench` (`python -m bench`). dbt wall time and memory are"
         " for the whole production build `make build` runs (`dbt build --selector"
-        " production`: parse, every model and data test, no unit tests; one thread per core)"
-        " on a fresh DuckDB file; data generation is timed separately and excluded. Peak RSS"
+        " production`: every model and data test, no unit tests; one thread per core) on a"
+        " fresh DuckDB file, after a `dbt parse` timed on its own (the build reuses its saved"
+        " parse, as each scheduled build reuses the one before); data generation is timed"
+        " separately and excluded. Peak RSS"
         " is the maximum, over samples every ~0.1 s, of the resident memory summed over the"
         " process tree. The baseline is `python -m bench.baseline` (pandas features, K-means"
         " sweep k = 3..8 and the final fit on every row, RandomForest on 80%). The floor is"

@@ -309,6 +309,12 @@ def test_run_bench_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
     # the production build: no unit test runs; the Python models' timed steps are read
     assert not [n for n in scale.dbt["nodes"] if n["unique_id"].startswith("unit_test.")]
     assert any("permutation importance" in step["line"] for step in scale.dbt["steps"])
+    # a parse first, timed on its own; the build reuses it (no second full parse)
+    assert scale.dbt["parse"]["status"] == "ok"
+    build_log = Path(scale.dbt["log"]).read_text()
+    parse_log = Path(scale.dbt["log"]).with_name("parse.log.out").read_text()
+    assert "Unable to do partial parsing because saved manifest not found" in parse_log
+    assert "Unable to do partial parsing" not in build_log, build_log[:2000]
 
 
 def test_generate_data_writes_a_family_without_events(tmp_path: Path) -> None:
