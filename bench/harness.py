@@ -405,15 +405,18 @@ def _dbt_executable() -> str:
     return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
 
 
-def run_dbt(
-    project: Path,
-    data_dir: Path,
-    run_dir: Path,
-    memory_limit: int | None,
-    timeout: float | None,
-    interval: float,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Limits:
+    """How a measured run is bounded and sampled."""
+
+    memory_limit: int | None = None  # bytes of the tree's RSS before it is killed
+    timeout: float | None = None  # seconds
+    interval: float = 0.1  # seconds between memory samples
+
+
+def run_dbt(project: Path, data_dir: Path, run_dir: Path, limits: Limits) -> dict[str, Any]:
     """One measured `dbt build` into a fresh DuckDB file, with its per-node times."""
+    memory_limit, timeout, interval = limits.memory_limit, limits.timeout, limits.interval
     work = run_dir / "dbt"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -499,63 +502,48 @@ def timed_steps(log_file: Path) -> list[dict[str, Any]]:
     return steps
 
 
-def run_floor(
-    project: Path,
-    data_dir: Path,
-    run_dir: Path,
-    memory_limit: int | None,
-    timeout: float | None,
-    interval: float,
-) -> dict[str, Any]:
-    """One measured run of the floor query (`python -m bench.floor`)."""
-    work = run_dir / "floor"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    out = (work / "customers.parquet").resolve()
-    cmd = [sys.executable, "-m", "bench.floor", "--input", str(data_dir.resolve())]
-    cmd += ["--out", str(out)]
+def _run_module(
+    module: str, args: Sequence[str], project: Path, work: Path, limits: Limits
+) -> tuple[Measurement, list[tuple[float, int]], dict[str, Any]]:
+    """Run `python -m <module> <args>` measured, in the project folder; parse its JSON line.
+
+    Returns the measurement, the RSS trace and the last stdout line as JSON ({} if none).
+    """
+    cmd = [sys.executable, "-m", module, *args]
+    # the run's folder is the dbt project, which need not be this checkout
     path = os.pathsep.join(p for p in (str(_CHECKOUT), os.environ.get("PYTHONPATH")) if p)
     env = os.environ | {"PYTHONPATH": path}
     trace: list[tuple[float, int]] = []
-    m = measure(cmd, project, env, work / "floor.log", interval, memory_limit, timeout, trace)
+    log = work / f"{module.rpartition('.')[2]}.log"
+    m = measure(cmd, project, env, log, limits.interval, limits.memory_limit, limits.timeout, trace)
     report: dict[str, Any] = {}
-    lines = (work / "floor.log.out").read_text().strip().splitlines()
+    lines = log.with_name(log.name + ".out").read_text().strip().splitlines()
     if lines:
         with contextlib.suppress(json.JSONDecodeError):
             report = json.loads(lines[-1])
-    report.pop("status", None)
+    return m, trace, report
+
+
+def run_floor(project: Path, data_dir: Path, work: Path, timeout: float | None) -> dict[str, Any]:
+    """One measured run of the floor query (`python -m bench.floor`) in a fresh `work` folder."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    out = str((work / "customers.parquet").resolve())
+    args = ["--input", str(data_dir.resolve()), "--out", out]
+    m, _, report = _run_module("bench.floor", args, project, work, Limits(timeout=timeout))
     return asdict(m) | {
         "query_seconds": report.get("seconds"),
         "customers": report.get("customers"),
     }
 
 
-def run_baseline(
-    project: Path,
-    data_dir: Path,
-    run_dir: Path,
-    memory_limit: int | None,
-    timeout: float | None,
-    interval: float,
-) -> dict[str, Any]:
+def run_baseline(project: Path, data_dir: Path, run_dir: Path, limits: Limits) -> dict[str, Any]:
     """One measured run of the pandas + scikit-learn baseline, with its stage times."""
     work = run_dir / "baseline"
     shutil.rmtree(work, ignore_errors=True)
-    cmd = [sys.executable, "-m", "bench.baseline", "--input", str(data_dir.resolve())]
-    # the run's folder is the dbt project, which need not be this checkout
-    path = os.pathsep.join(p for p in (str(_CHECKOUT), os.environ.get("PYTHONPATH")) if p)
-    env = os.environ | {"PYTHONPATH": path}
-    trace: list[tuple[float, int]] = []
-    log = work / "baseline.log"
-    m = measure(cmd, project, env, log, interval, memory_limit, timeout, trace)
+    args = ["--input", str(data_dir.resolve())]
+    m, trace, report = _run_module("bench.baseline", args, project, work, limits)
     write_trace(trace, m.start_epoch, work / "rss.csv")
-    report: dict[str, Any] = {}
-    lines = (work / "baseline.log.out").read_text().strip().splitlines()
-    if lines:
-        try:
-            report = json.loads(lines[-1])
-        except json.JSONDecodeError:
-            report = {}
     if report.get("status") == "memory_error":
         m.status, m.note = "memory_error", f"MemoryError in stage {report.get('stage')}"
     report.pop("status", None)
@@ -1047,23 +1035,23 @@ def run_bench(
             scale.dbt, scale.baseline, scale.floor = previous.dbt, previous.baseline, previous.floor
         if not skip_dbt:
             _say(f"[{label}] dbt build ...")
-            limit = memory_limit_bytes(memory_limit_gb)
-            scale.dbt = run_dbt(project, data_dir, run_dir, limit, timeout, interval)
+            limits = Limits(memory_limit_bytes(memory_limit_gb), timeout, interval)
+            scale.dbt = run_dbt(project, data_dir, run_dir, limits)
             _say(
                 f"[{label}] dbt build: {scale.dbt['status']} in"
                 f" {scale.dbt['wall_seconds']:.1f} s, peak {_gib(scale.dbt['peak_tree_rss'])}"
             )
         if not skip_baseline:
             _say(f"[{label}] baseline ...")
-            limit = memory_limit_bytes(memory_limit_gb)
-            scale.baseline = run_baseline(project, data_dir, run_dir, limit, timeout, interval)
+            limits = Limits(memory_limit_bytes(memory_limit_gb), timeout, interval)
+            scale.baseline = run_baseline(project, data_dir, run_dir, limits)
             _say(
                 f"[{label}] baseline: {scale.baseline['status']} in"
                 f" {scale.baseline['wall_seconds']:.1f} s,"
                 f" peak {_gib(scale.baseline['peak_tree_rss'])}"
             )
         if not skip_floor:
-            scale.floor = run_floor(project, data_dir, run_dir, None, timeout, interval)
+            scale.floor = run_floor(project, data_dir, run_dir / "floor", timeout)
             _say(f"[{label}] floor: {scale.floor['status']} in {scale.floor['wall_seconds']:.1f} s")
         known[_scale_key(scale)] = scale
         payload = {

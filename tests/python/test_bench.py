@@ -279,7 +279,7 @@ def test_generator_digest_covers_every_demo_module(
 
 def test_baseline_run_works_from_another_project_folder(tiny_shop: Path, tmp_path: Path) -> None:
     """The baseline subprocess finds `bench` although its working folder is not the checkout."""
-    run = harness.run_baseline(tmp_path, tiny_shop, tmp_path / "run", None, None, 0.1)
+    run = harness.run_baseline(tmp_path, tiny_shop, tmp_path / "run", harness.Limits())
     assert run["status"] == "ok", Path(run["log"]).read_text()
     assert set(run["stages"]) == set(baseline.STAGES)
 
